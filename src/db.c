@@ -1,0 +1,705 @@
+/* db.c: one lazily opened PostgreSQL connection, prepared statements, error mapping, rows as JSON. */
+#include "db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+/* Type OIDs from pg_type.h, which client programs cannot include. */
+#define OID_BOOL	16
+#define OID_INT8	20
+#define OID_INT2	21
+#define OID_INT4	23
+#define OID_JSON	114
+#define OID_FLOAT4	700
+#define OID_FLOAT8	701
+#define OID_TIMESTAMPTZ	1184
+#define OID_NUMERIC	1700
+#define OID_JSONB	3802
+
+/* Seconds libpq waits for a connection before giving up (DATABASE_URL may override). */
+#define DB_CONNECT_TIMEOUT	"5"
+
+struct db_stmt {
+	char	*name;
+	char	*sql;
+};
+
+struct db {
+	char		*conninfo;
+	bool		 prepare;
+	PGconn		*conn;
+	bool		 broken;	/* the connection was lost: re-open on next use */
+	bool		 in_tx;		/* between a successful db_begin and commit/rollback */
+	struct db_stmt	*stmts;		/* statements prepared on this connection */
+	size_t		 nstmts, capstmts;
+	char		*errmsg;	/* last error's primary message, or NULL */
+	char		*constraint;	/* last error's constraint name, or NULL */
+};
+
+static const char *const db_err_names[DB__MAX] = {
+	"ok",			/* DB_OK */
+	"not found",		/* DB_NOTFOUND */
+	"conflict",		/* DB_CONFLICT */
+	"invalid",		/* DB_INVALID */
+	"database unavailable",	/* DB_UNAVAILABLE */
+	"database error",	/* DB_ERROR */
+};
+_Static_assert(sizeof db_err_names / sizeof db_err_names[0] == DB__MAX,
+    "db_err_names must name every enum db_err");
+
+static const int db_err_statuses[DB__MAX] = {
+	200,	/* DB_OK */
+	404,	/* DB_NOTFOUND */
+	409,	/* DB_CONFLICT */
+	422,	/* DB_INVALID */
+	503,	/* DB_UNAVAILABLE */
+	500,	/* DB_ERROR */
+};
+
+/* SQLSTATEs that mean the request's data broke a rule (422). */
+static const char *const db_invalid_states[] = {
+	"23514",	/* check_violation */
+	"23502",	/* not_null_violation */
+	"23503",	/* foreign_key_violation */
+	"22P02",	/* invalid_text_representation (a malformed uuid, say) */
+	"22001",	/* string_data_right_truncation */
+	"22007",	/* invalid_datetime_format */
+	"22003",	/* numeric_value_out_of_range */
+	"22008",	/* datetime_field_overflow */
+	"22021",	/* character_not_in_repertoire (bad UTF-8) */
+	"22P05",	/* untranslatable_character */
+};
+
+struct db *
+db_new(const char *conninfo, bool prepare)
+{
+	struct db *db = xcalloc(1, sizeof *db);
+
+	db->conninfo = xstrdup(conninfo != NULL ? conninfo : "");
+	db->prepare = prepare;
+	return db;
+}
+
+static void
+db_forget_stmts(struct db *db)
+{
+	for (size_t i = 0; i < db->nstmts; i++) {
+		free(db->stmts[i].name);
+		free(db->stmts[i].sql);
+	}
+	db->nstmts = 0;
+}
+
+static void
+db_close(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	db->broken = false;
+	db->in_tx = false;
+	db_forget_stmts(db);
+}
+
+void
+db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_close(db);
+	free(db->stmts);
+	free(db->conninfo);
+	free(db->errmsg);
+	free(db->constraint);
+	free(db);
+}
+
+static void
+db_clear_error(struct db *db)
+{
+	free(db->errmsg);
+	free(db->constraint);
+	db->errmsg = NULL;
+	db->constraint = NULL;
+}
+
+/* Sets the last error message from a libpq message, its lines joined into one. */
+static void
+db_set_errmsg(struct db *db, const char *msg)
+{
+	size_t n;
+
+	free(db->errmsg);
+	if (msg == NULL)
+		msg = "";
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	db->errmsg = xstrndup(msg, n);
+	for (char *p = db->errmsg; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+}
+
+/* Server notices and warnings go to the log, not straight to stderr. */
+static void
+db_notice(void *arg, const PGresult *res)
+{
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	(void)arg;
+	if (msg == NULL)
+		return;
+	if (sev != NULL && (strcmp(sev, "WARNING") == 0 || strcmp(sev, "FATAL") == 0 ||
+	    strcmp(sev, "PANIC") == 0 || strcmp(sev, "ERROR") == 0))
+		log_warn("db: server says: %s: %s", sev, msg);
+	else
+		log_debug("db: server says: %s: %s", sev != NULL ? sev : "NOTICE", msg);
+}
+
+static enum db_err
+db_connect(struct db *db)
+{
+	/*
+	 * Keywords are processed in order and the last one wins, so the
+	 * defaults come first and DATABASE_URL (expanded from dbname, a URI or
+	 * a conninfo string) can override them. An empty value is skipped,
+	 * which leaves libpq to its PG* environment variables.
+	 */
+	const char *const keys[] = {
+		"connect_timeout", "client_encoding", "application_name",
+		"dbname", NULL
+	};
+	const char *const vals[] = {
+		DB_CONNECT_TIMEOUT, "UTF8", "parley",
+		db->conninfo, NULL
+	};
+	PGresult *res;
+
+	db_close(db);
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL) {
+		db_set_errmsg(db, "out of memory");
+		log_error("db: cannot connect: out of memory");
+		return DB_UNAVAILABLE;
+	}
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		/* libpq's message names host and user, never the password. */
+		db_set_errmsg(db, PQerrorMessage(db->conn));
+		log_error("db: cannot connect: %s", db->errmsg);
+		db_close(db);
+		return DB_UNAVAILABLE;
+	}
+	PQsetNoticeReceiver(db->conn, db_notice, NULL);
+	/* Timestamps come back as "... +00", which db_row_json turns into "...Z". */
+	res = PQexec(db->conn, "SET TIME ZONE 'UTC'; SET DateStyle TO ISO, YMD");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_set_errmsg(db, PQerrorMessage(db->conn));
+		log_error("db: cannot set up the session: %s", db->errmsg);
+		PQclear(res);
+		db_close(db);
+		return DB_UNAVAILABLE;
+	}
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_err
+db_ensure(struct db *db)
+{
+	if (db->conn != NULL && !db->broken && PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+		/*
+		 * Between transactions, notice a server that went away (restart,
+		 * terminated backend) before the next statement fails on it: its
+		 * goodbye message is read by one round and the end of the
+		 * connection by the next. The socket is non-blocking inside
+		 * libpq, so this never waits.
+		 */
+		for (int i = 0; i < 2 && !db->broken; i++) {
+			if (PQconsumeInput(db->conn) == 0)
+				db->broken = true;
+			else if (!PQisBusy(db->conn) && PQstatus(db->conn) != CONNECTION_OK)
+				db->broken = true;
+		}
+	}
+	if (db->conn != NULL && !db->broken && PQstatus(db->conn) == CONNECTION_OK)
+		return DB_OK;
+	if (db->in_tx) {
+		/* Never carry on a transaction's remaining statements on a new connection. */
+		db->broken = true;
+		if (db->errmsg == NULL)
+			db_set_errmsg(db, "connection lost inside a transaction");
+		return DB_UNAVAILABLE;
+	}
+	if (db->conn != NULL)
+		log_warn("db: connection lost; reconnecting");
+	return db_connect(db);
+}
+
+PGconn *
+db_conn(struct db *db)
+{
+	return db->conn;
+}
+
+static bool
+db_state_in(const char *state, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(state, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Maps a failed result to an error, records its message and constraint, and
+ * logs what an operator needs. Messages, not parameters, are logged: values
+ * may be passwords or tokens.
+ */
+static enum db_err
+db_fail(struct db *db, const PGresult *res, const char *what)
+{
+	const char *state = NULL, *msg = NULL, *cons = NULL;
+	enum db_err e;
+
+	if (res != NULL) {
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	}
+	if (msg == NULL)
+		msg = PQerrorMessage(db->conn);
+	db_set_errmsg(db, msg);
+	free(db->constraint);
+	db->constraint = cons != NULL ? xstrdup(cons) : NULL;
+
+	if (PQstatus(db->conn) != CONNECTION_OK ||
+	    (state != NULL && (strncmp(state, "08", 2) == 0 ||
+	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+	    strcmp(state, "57P03") == 0)) || (state == NULL && res == NULL))
+		e = DB_UNAVAILABLE;
+	else if (state == NULL)
+		e = DB_ERROR;
+	else if (strcmp(state, "23505") == 0)
+		e = DB_CONFLICT;
+	else if (db_state_in(state, db_invalid_states,
+	    sizeof db_invalid_states / sizeof db_invalid_states[0]))
+		e = DB_INVALID;
+	else
+		e = DB_ERROR;
+
+	switch (e) {
+	case DB_UNAVAILABLE:
+		db->broken = true;
+		log_error("db: %s: connection lost: %s", what, db->errmsg);
+		break;
+	case DB_CONFLICT:
+	case DB_INVALID:
+		/* The caller answers 409/422; the constraint tells which rule. */
+		log_debug("db: %s: %s (SQLSTATE %s, constraint %s)", what,
+		    db_strerror(e), state, cons != NULL ? cons : "-");
+		break;
+	default:
+		log_error("db: %s: %s (SQLSTATE %s)", what, db->errmsg,
+		    state != NULL ? state : "-");
+		break;
+	}
+	return e;
+}
+
+static const struct db_stmt *
+db_find_stmt(const struct db *db, const char *name)
+{
+	for (size_t i = 0; i < db->nstmts; i++)
+		if (strcmp(db->stmts[i].name, name) == 0)
+			return &db->stmts[i];
+	return NULL;
+}
+
+static void
+db_remember_stmt(struct db *db, const char *name, const char *sql)
+{
+	if (db->nstmts == db->capstmts) {
+		db->capstmts = db->capstmts ? db->capstmts * 2 : 32;
+		db->stmts = xrealloc(db->stmts, db->capstmts * sizeof *db->stmts);
+	}
+	db->stmts[db->nstmts].name = xstrdup(name);
+	db->stmts[db->nstmts].sql = xstrdup(sql);
+	db->nstmts++;
+}
+
+static void
+db_forget_stmt(struct db *db, const char *name)
+{
+	for (size_t i = 0; i < db->nstmts; i++) {
+		if (strcmp(db->stmts[i].name, name) == 0) {
+			free(db->stmts[i].name);
+			free(db->stmts[i].sql);
+			db->stmts[i] = db->stmts[--db->nstmts];
+			return;
+		}
+	}
+}
+
+static bool
+db_res_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return res != NULL && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
+}
+
+/* Runs a named statement, preparing it first if this connection has not yet. */
+static PGresult *
+db_exec_prepared(struct db *db, const char *name, const char *sql,
+    int nparams, const char *const *params, bool *prep_failed)
+{
+	const struct db_stmt *st = db_find_stmt(db, name);
+	PGresult *res;
+
+	*prep_failed = false;
+	if (st == NULL) {
+		res = PQprepare(db->conn, name, sql, nparams, NULL);
+		if (!db_res_ok(res)) {
+			*prep_failed = true;
+			return res;
+		}
+		PQclear(res);
+		db_remember_stmt(db, name, sql);
+	}
+	return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+}
+
+enum db_err
+db_query(struct db *db, const char *name, const char *sql,
+    int nparams, const char *const *params, PGresult **res)
+{
+	char what[64];
+	PGresult *r;
+	enum db_err e;
+	bool prep_failed, use_prepared;
+
+	if (res != NULL)
+		*res = NULL;
+	db_clear_error(db);
+	if ((e = db_ensure(db)) != DB_OK)
+		return e;
+	/* How failures are logged: the name, or the start of the text (never values). */
+	snprintf(what, sizeof what, "%s", name != NULL ? name : sql);
+
+	use_prepared = db->prepare && name != NULL;
+	if (use_prepared) {
+		const struct db_stmt *st = db_find_stmt(db, name);
+		if (st != NULL && strcmp(st->sql, sql) != 0) {
+			/* A programming error; run it unprepared rather than the wrong text. */
+			log_error("db: statement %s used with two different texts", name);
+			use_prepared = false;
+		}
+	}
+	if (!use_prepared) {
+		r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	} else {
+		r = db_exec_prepared(db, name, sql, nparams, params, &prep_failed);
+		/*
+		 * A statement the server no longer knows (DISCARD ALL by a pooler),
+		 * or whose result columns a migration changed ("cached plan must
+		 * not change result type"), is prepared again once, when no
+		 * transaction was aborted by the failure.
+		 */
+		if (!db_res_ok(r) && !prep_failed && r != NULL &&
+		    PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+			bool gone = state != NULL && strcmp(state, "26000") == 0;
+			bool stale = state != NULL && strcmp(state, "0A000") == 0;
+			if (gone || stale) {
+				PQclear(r);
+				if (stale) {
+					char *q = xasprintf("DEALLOCATE \"%s\"", name);
+					PQclear(PQexec(db->conn, q));
+					free(q);
+				}
+				db_forget_stmt(db, name);
+				r = db_exec_prepared(db, name, sql, nparams, params,
+				    &prep_failed);
+			}
+		}
+	}
+	if (!db_res_ok(r)) {
+		e = db_fail(db, r, what);
+		PQclear(r);
+		return e;
+	}
+	if (res != NULL)
+		*res = r;
+	else
+		PQclear(r);
+	return DB_OK;
+}
+
+enum db_err
+db_begin(struct db *db)
+{
+	enum db_err e;
+
+	if (db->in_tx) {
+		log_error("db: begin inside a transaction");
+		db_set_errmsg(db, "transaction already open");
+		return DB_ERROR;
+	}
+	if ((e = db_query(db, NULL, "BEGIN", 0, NULL, NULL)) == DB_OK)
+		db->in_tx = true;
+	return e;
+}
+
+enum db_err
+db_commit(struct db *db)
+{
+	PGresult *r;
+	enum db_err e;
+
+	db_clear_error(db);
+	if ((e = db_ensure(db)) != DB_OK) {
+		db->in_tx = false;
+		return e;
+	}
+	if (PQtransactionStatus(db->conn) == PQTRANS_INERROR) {
+		/* COMMIT of a failed transaction "succeeds" as ROLLBACK; say so. */
+		r = PQexec(db->conn, "ROLLBACK");
+		PQclear(r);
+		db->in_tx = false;
+		db_set_errmsg(db, "commit of a failed transaction");
+		log_error("db: commit of a failed transaction; rolled back");
+		return DB_ERROR;
+	}
+	r = PQexec(db->conn, "COMMIT");
+	db->in_tx = false;
+	if (!db_res_ok(r)) {
+		/* Deferred constraints are checked here. */
+		e = db_fail(db, r, "commit");
+		PQclear(r);
+		return e;
+	}
+	PQclear(r);
+	return DB_OK;
+}
+
+enum db_err
+db_rollback(struct db *db)
+{
+	PGresult *r;
+	enum db_err e = DB_OK;
+
+	/* Keeps the error that led here, so callers can still read it. */
+	db->in_tx = false;
+	if (db->conn == NULL || db->broken || PQstatus(db->conn) != CONNECTION_OK)
+		return DB_OK;	/* the server rolled back when the connection went */
+	if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return DB_OK;
+	r = PQexec(db->conn, "ROLLBACK");
+	if (!db_res_ok(r)) {
+		db->broken = true;
+		log_error("db: rollback failed: %s", PQerrorMessage(db->conn));
+		e = DB_UNAVAILABLE;
+	}
+	PQclear(r);
+	return e;
+}
+
+const char *
+db_errmsg(const struct db *db)
+{
+	return db->errmsg != NULL ? db->errmsg : "";
+}
+
+const char *
+db_constraint(const struct db *db)
+{
+	return db->constraint != NULL ? db->constraint : "";
+}
+
+int
+db_err_status(enum db_err e)
+{
+	if ((int)e < 0 || e >= DB__MAX)
+		return 500;
+	return db_err_statuses[e];
+}
+
+const char *
+db_strerror(enum db_err e)
+{
+	if ((int)e < 0 || e >= DB__MAX)
+		return "unknown database error";
+	return db_err_names[e];
+}
+
+/*
+ * PostgreSQL's ISO text "2026-11-24 00:09:56.123456+00" (any offset, any
+ * number of fraction digits) to "2026-11-24T00:09:56.123456Z" in out.
+ * Returns -1 for anything else (infinity, BC dates, years past 9999).
+ */
+static int
+db_format_timestamptz(const char *s, char *out, size_t outlen)
+{
+	struct tm tm;
+	int year, mon, day, hh, mm, ss, n = 0;
+	long usec = 0, off = 0;
+	const char *p;
+	time_t t;
+
+	if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &year, &mon, &day, &hh, &mm, &ss, &n) != 6 ||
+	    n != 19)
+		return -1;
+	p = s + n;
+	if (*p == '.') {
+		int digits = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (digits < 6) {
+				usec = usec * 10 + (*p - '0');
+				digits++;
+			}
+		}
+		for (; digits < 6; digits++)
+			usec *= 10;
+	}
+	if (*p == '+' || *p == '-') {
+		/* "+HH", then optionally ":MM" and ":SS", always two digits each. */
+		int sign = *p == '-' ? -1 : 1;
+		long part[3] = { 0, 0, 0 };
+		p++;
+		for (int i = 0; i < 3; i++) {
+			if (i > 0) {
+				if (*p != ':')
+					break;
+				p++;
+			}
+			if (!(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9'))
+				return -1;
+			part[i] = (p[0] - '0') * 10 + (p[1] - '0');
+			p += 2;
+		}
+		off = sign * (part[0] * 3600 + part[1] * 60 + part[2]);
+	}
+	if (*p != '\0')
+		return -1;
+	if (off == 0) {
+		snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+		    year, mon, day, hh, mm, ss, usec);
+		return 0;
+	}
+	/* Only when the session time zone is not UTC (a pooler dropped SET). */
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hh;
+	tm.tm_min = mm;
+	tm.tm_sec = ss;
+	t = timegm(&tm) - off;
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 1)
+		return -1;
+	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, usec);
+	return 0;
+}
+
+static struct json_object *
+db_value_json(const PGresult *res, int row, int col)
+{
+	const char *v;
+	char *end;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	v = PQgetvalue(res, row, col);
+	switch (PQftype(res, col)) {
+	case OID_BOOL:
+		return json_object_new_boolean(v[0] == 't');
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8: {
+		long long l;
+		errno = 0;
+		l = strtoll(v, &end, 10);
+		if (errno == 0 && end != v && *end == '\0')
+			return json_object_new_int64(l);
+		break;
+	}
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+	case OID_NUMERIC: {
+		double d;
+		/* NaN and Infinity have no JSON form; they stay strings. */
+		if (!((v[0] >= '0' && v[0] <= '9') || v[0] == '-'))
+			break;
+		errno = 0;
+		d = strtod(v, &end);
+		if (errno == 0 && end != v && *end == '\0')
+			return json_object_new_double_s(d, v);	/* keeps "12.50" as written */
+		break;
+	}
+	case OID_JSON:
+	case OID_JSONB: {
+		struct json_object *j;
+		enum json_tokener_error jerr = json_tokener_success;
+		j = json_tokener_parse_verbose(v, &jerr);
+		if (jerr == json_tokener_success)
+			return j;	/* NULL for a JSON null, which is right */
+		break;
+	}
+	case OID_TIMESTAMPTZ: {
+		char buf[96];	/* room for any int the format could print */
+		if (db_format_timestamptz(v, buf, sizeof buf) == 0)
+			return json_object_new_string(buf);
+		break;
+	}
+	default:
+		break;
+	}
+	return json_object_new_string(v);
+}
+
+struct json_object *
+db_row_json(const PGresult *res, int row)
+{
+	struct json_object *o = json_object_new_object();
+	int ncols = PQnfields(res);
+
+	for (int c = 0; c < ncols; c++)
+		json_object_object_add(o, PQfname(res, c), db_value_json(res, row, c));
+	return o;
+}
+
+struct json_object *
+db_rows_json(const PGresult *res)
+{
+	struct json_object *a = json_object_new_array();
+	int nrows = PQntuples(res);
+
+	for (int r = 0; r < nrows; r++)
+		json_object_array_add(a, db_row_json(res, r));
+	return a;
+}
+
+const char *
+db_get(const PGresult *res, int row, const char *col)
+{
+	int c;
+
+	if (res == NULL || row < 0 || row >= PQntuples(res))
+		return NULL;
+	if ((c = PQfnumber(res, col)) < 0 || PQgetisnull(res, row, c))
+		return NULL;
+	return PQgetvalue(res, row, c);
+}

@@ -1,0 +1,72 @@
+/* db.h: the data layer every store uses: one PostgreSQL connection per thread. */
+#ifndef PARLEY_DB_H
+#define PARLEY_DB_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+struct json_object;
+
+enum db_err {
+	DB_OK = 0,
+	DB_NOTFOUND,		/* no row where one was expected (404) */
+	DB_CONFLICT,		/* unique violation (409) */
+	DB_INVALID,		/* check, not-null, foreign-key or bad-value violation (422) */
+	DB_UNAVAILABLE,		/* connection lost or refused (503); re-opened on next use */
+	DB_ERROR,		/* anything else (500), logged */
+	DB__MAX
+};
+
+struct db;
+
+/* A handle that connects lazily on first use. conninfo is copied. Never NULL. */
+struct db	*db_new(const char *conninfo, bool prepare);
+void		 db_free(struct db *db);		/* accepts NULL; closes the connection */
+
+/* Connects if needed and checks the connection; DB_OK or DB_UNAVAILABLE. */
+enum db_err	 db_ensure(struct db *db);
+/* The raw connection (after db_ensure returned DB_OK), for LISTEN/NOTIFY and COPY. */
+PGconn		*db_conn(struct db *db);
+
+/*
+ * Runs one statement with text parameters ($1..$n; NULL entries are SQL NULL).
+ * When name is not NULL and preparing is on, the statement is prepared once
+ * per connection under that name, and sql must be the same for a name.
+ * On DB_OK, *res (if res is not NULL) is a result the caller PQclear()s.
+ * A statement that returns rows or affects none is still DB_OK; callers
+ * decide what an empty result means.
+ */
+enum db_err	 db_query(struct db *db, const char *name, const char *sql,
+		    int nparams, const char *const *params, PGresult **res);
+
+/* Convenience: db_query(db, name, sql, N, (const char *[]){...}, res). */
+#define DB_P(...)	(int)(sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(const char *)), \
+			(const char *const *)(const char *[]){ __VA_ARGS__ }
+
+enum db_err	 db_begin(struct db *db);
+enum db_err	 db_commit(struct db *db);
+enum db_err	 db_rollback(struct db *db);	/* safe to call after a failure */
+
+/* The last error's message and constraint name (from PostgreSQL), "" if none;
+ * valid until the next call on db (copy it before calling db_query again). */
+const char	*db_errmsg(const struct db *db);
+const char	*db_constraint(const struct db *db);
+
+/* The HTTP status for an error: 200, 404, 409, 422, 503, 500. */
+int		 db_err_status(enum db_err e);
+const char	*db_strerror(enum db_err e);
+
+/*
+ * One row as a new JSON object keyed by column name, typed by column type:
+ * bool -> boolean, int2/4/8 -> int, float/numeric -> double, json/jsonb ->
+ * parsed value, timestamptz -> "YYYY-MM-DDTHH:MM:SS.ffffffZ" string, NULL -> null,
+ * anything else -> string. Caller puts it.
+ */
+struct json_object *db_row_json(const PGresult *res, int row);
+/* All rows as a new JSON array of such objects. Caller puts it. */
+struct json_object *db_rows_json(const PGresult *res);
+
+/* The text value of a column by name in row, or NULL (SQL NULL or no such column). */
+const char	*db_get(const PGresult *res, int row, const char *col);
+
+#endif

@@ -1,0 +1,62 @@
+/* routes.c: the one table of every address Parley answers, and what each needs.
+ *
+ * Flags: LOGIN pages redirect to /login when nobody is signed in; API routes
+ * answer JSON (401 without a login) and take application/json bodies. Every
+ * write (not GET or HEAD) needs a CSRF token unless it came with a bearer
+ * token or is marked RF_NOCSRF. */
+#include "routes.h"
+
+#include "h_core.h"
+/* feature headers */
+#include "h_accounts.h"
+#include "h_tasks.h"
+
+#define LOGIN	RF_LOGIN
+#define API	(RF_API | RF_LOGIN)
+#define PUBLIC_API	RF_API
+
+const struct route routes[] = {
+	/* Health, for load balancers and operators: no session, no database for /healthz. */
+	{ "GET",	"/healthz",	h_healthz,	RF_NODB },
+	{ "GET",	"/readyz",	h_readyz,	RF_NODB },
+	{ "GET",	"/",		h_home,		0 },
+	/* accounts routes */
+	{ "GET",	"/register",	h_register_page,	0 },
+	{ "POST",	"/register",	h_register_submit,	0 },
+	{ "GET",	"/login",	h_login_page,	0 },
+	{ "POST",	"/login",	h_login_submit,	0 },
+	{ "POST",	"/logout",	h_logout,	0 },
+	{ "GET",	"/account",	h_account,	LOGIN },
+	{ "GET",	"/account/export",	h_account_export,	LOGIN },
+	{ "POST",	"/account/name",	h_account_name,	LOGIN },
+	{ "POST",	"/account/password",	h_account_password,	LOGIN },
+	{ "POST",	"/account/sessions/others",	h_account_sessions_end_others,	LOGIN },
+	{ "POST",	"/account/sessions/{id}/end",	h_account_session_end,	LOGIN },
+	{ "POST",	"/account/tokens",	h_account_token_create,	LOGIN },
+	{ "POST",	"/account/tokens/{id}/revoke",	h_account_token_revoke,	LOGIN },
+	{ "POST",	"/account/delete",	h_account_delete,	LOGIN },
+	{ "POST",	"/api/v1/auth/register",	h_api_register,	PUBLIC_API | RF_NOCSRF },
+	{ "POST",	"/api/v1/auth/login",	h_api_login,	PUBLIC_API | RF_NOCSRF },
+	{ "POST",	"/api/v1/auth/logout",	h_api_logout,	API },
+	{ "GET",	"/api/v1/me",	h_api_me,	API },
+	{ "GET",	"/api/v1/tokens",	h_api_tokens_list,	API },
+	{ "POST",	"/api/v1/tokens",	h_api_tokens_create,	API },
+	{ "DELETE",	"/api/v1/tokens/{id}",	h_api_token_revoke,	API },
+	/* tasks routes */
+	{ "GET",	"/tasks",			h_tasks_page,		LOGIN },
+	{ "POST",	"/tasks",			h_tasks_create,		LOGIN },
+	{ "GET",	"/tasks/{id}/edit",		h_tasks_edit_page,	LOGIN },
+	{ "POST",	"/tasks/{id}/edit",		h_tasks_edit,		LOGIN },
+	{ "POST",	"/tasks/{id}/toggle",		h_tasks_toggle,		LOGIN },
+	{ "GET",	"/tasks/{id}/delete",		h_tasks_delete_page,	LOGIN },
+	{ "POST",	"/tasks/{id}/delete",		h_tasks_delete,		LOGIN },
+	{ "GET",	"/api/v1/tasks",		h_api_tasks_list,	API },
+	{ "POST",	"/api/v1/tasks",		h_api_tasks_create,	API },
+	{ "GET",	"/api/v1/tasks/{id}",		h_api_task_get,		API },
+	{ "PATCH",	"/api/v1/tasks/{id}",		h_api_task_update,	API },
+	{ "DELETE",	"/api/v1/tasks/{id}",		h_api_task_delete,	API },
+	/* chat routes */
+	/* proposals routes */
+};
+
+const size_t nroutes = sizeof routes / sizeof routes[0];

@@ -1,0 +1,416 @@
+/* worker.c: worker threads, the FastCGI accept loop, and the request pipeline. */
+#include "worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "response.h"
+#include "routes.h"
+#include "session.h"
+#include "xalloc.h"
+
+struct slot {
+	pthread_t	 tid;
+	atomic_int	 busy;		/* 1 while serving a request: not to be interrupted */
+	atomic_int	 done;		/* 1 once the thread has left its loop */
+	const atomic_int *stop;
+	int		 listen_fd;
+	struct worker	 w;
+};
+
+/* Only there to interrupt accept(2); the flag it acts on is checked by the loop. */
+static void
+on_wake(int sig)
+{
+	(void)sig;
+}
+
+/* ---- request helpers (req.h) ---- */
+
+const char *
+req_env(const struct req *r, const char *name)
+{
+	return FCGX_GetParam(name, r->fcgx->envp);
+}
+
+const char *
+req_form(const struct req *r, const char *name)
+{
+	return kvlist_get(&r->form, name);
+}
+
+const char *
+req_query(const struct req *r, const char *name)
+{
+	return kvlist_get(&r->query, name);
+}
+
+bool
+req_wants_json(const struct req *r)
+{
+	if (r->route != NULL)
+		return (r->route->flags & RF_API) != 0;
+	if (strncmp(r->path, "/api/", 5) == 0)
+		return true;
+	return r->accept != NULL && strstr(r->accept, "application/json") != NULL &&
+	    strstr(r->accept, "text/html") == NULL;
+}
+
+/* ---- the pipeline ---- */
+
+/* Accepts nginx's request id when it looks like one, or makes a new one. */
+static void
+set_request_id(struct req *r)
+{
+	const char *given = req_env(r, "HTTP_X_REQUEST_ID");
+	size_t n;
+
+	if (given != NULL && (n = strlen(given)) > 0 && n < sizeof r->request_id &&
+	    strspn(given, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n) {
+		memcpy(r->request_id, given, n + 1);
+		return;
+	}
+	unsigned char raw[16];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(r->request_id, sizeof r->request_id, raw, sizeof raw);
+}
+
+/* Reads the body; answers 413 or 400 itself and returns -1 when it cannot be taken. */
+static int
+read_body(struct req *r)
+{
+	const char *cl = req_env(r, "CONTENT_LENGTH");
+	long long len = 0;
+	char *end;
+
+	if (cl != NULL && *cl != '\0') {
+		errno = 0;
+		len = strtoll(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || len < 0) {
+			resp_error(r, 400, "bad_request", "The Content-Length header is not a number.");
+			return -1;
+		}
+	}
+	if (len > r->cfg->max_body) {
+		resp_error(r, 413, "too_large",
+		    "The request body is larger than the limit of %ld bytes.", r->cfg->max_body);
+		return -1;
+	}
+	if (len == 0)
+		return 0;
+	r->body = xmalloc((size_t)len + 1);
+	int got = FCGX_GetStr(r->body, (int)len, r->fcgx->in);
+	if (got != (int)len) {
+		resp_error(r, 400, "bad_request", "The request body ended early.");
+		return -1;
+	}
+	r->body[len] = '\0';
+	r->body_len = (size_t)len;
+	return 0;
+}
+
+/* Decodes the body by its media type into r->form or r->json. */
+static int
+decode_body(struct req *r)
+{
+	bool api = (r->route->flags & RF_API) != 0;
+	enum parse_err e;
+
+	parse_media_type(req_env(r, "CONTENT_TYPE"), r->media_type, sizeof r->media_type);
+	if (r->body_len == 0)
+		return 0;
+	if (strcmp(r->media_type, "application/json") == 0) {
+		e = parse_json(r->body, r->body_len, &r->json);
+	} else if (!api && strcmp(r->media_type, "application/x-www-form-urlencoded") == 0) {
+		e = parse_urlencoded(r->body, r->body_len, &r->form);
+	} else {
+		resp_error(r, 415, "unsupported_media_type", api ?
+		    "Send the request body as application/json." :
+		    "Send the form as application/x-www-form-urlencoded.");
+		return -1;
+	}
+	if (e != PARSE_OK) {
+		resp_error(r, 400,
+		    "bad_request", "%s", parse_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+is_write(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static void
+dispatch(struct req *r)
+{
+	char allow[128];
+	const char *qs;
+	int st;
+	enum parse_err e;
+
+	st = router_match(routes, nroutes, r->method, r->path, &r->route, &r->params,
+	    allow, sizeof allow);
+	if (st == 404) {
+		resp_error(r, 404, "not_found", "There is no page at this address.");
+		return;
+	}
+	if (st == 405) {
+		resp_header(r, "Allow", allow);
+		resp_error(r, 405, "method_not_allowed",
+		    "This address does not accept %s requests (it accepts %s).", r->method, allow);
+		return;
+	}
+	if (st != 200) {
+		resp_error(r, 400, "bad_request", "The address is not properly encoded.");
+		return;
+	}
+	qs = r->query_string;
+	if (qs != NULL && *qs != '\0' &&
+	    (e = parse_urlencoded(qs, strlen(qs), &r->query)) != PARSE_OK) {
+		resp_error(r, 400, "bad_request", "The query string: %s", parse_strerror(e));
+		return;
+	}
+	if (read_body(r) == -1 || decode_body(r) == -1)
+		return;
+	if (r->route->flags & RF_NODB) {
+		r->route->fn(r);
+		return;
+	}
+	if (session_load(r) == -1)
+		return;			/* answered: database down, or a revoked token */
+	if ((r->route->flags & RF_LOGIN) && r->user == NULL) {
+		session_require_login(r);
+		return;
+	}
+	if (is_write(r->method) && !(r->route->flags & RF_NOCSRF) && !r->via_bearer &&
+	    !session_csrf_ok(r)) {
+		resp_error(r, 403, "csrf",
+		    "This form has expired or did not come from Parley. Reload the page and try again.");
+		return;
+	}
+	r->route->fn(r);
+}
+
+static void
+req_free(struct req *r)
+{
+	free(r->path);
+	kvlist_free(&r->query);
+	kvlist_free(&r->form);
+	kvlist_free(&r->cookies);
+	if (r->json != NULL)
+		json_object_put(r->json);
+	free(r->body);
+	route_params_free(&r->params);
+	session_user_free(r->user);
+}
+
+void
+worker_serve(struct worker *w, FCGX_Request *fr)
+{
+	struct req r;
+	struct timespec end;
+	const char *uri, *q, *cookie;
+
+	memset(&r, 0, sizeof r);
+	clock_gettime(CLOCK_MONOTONIC, &r.started);
+	r.w = w;
+	r.cfg = w->app->cfg;
+	r.fcgx = fr;
+	buf_reset(&w->hdr);
+	kvlist_init(&r.query);
+	kvlist_init(&r.form);
+	kvlist_init(&r.cookies);
+
+	r.method = req_env(&r, "REQUEST_METHOD");
+	if (r.method == NULL)
+		r.method = "GET";
+	uri = req_env(&r, "REQUEST_URI");
+	if (uri == NULL)
+		uri = req_env(&r, "SCRIPT_NAME");
+	if (uri == NULL || *uri == '\0')
+		uri = "/";
+	q = strchr(uri, '?');
+	r.path = q != NULL ? xstrndup(uri, (size_t)(q - uri)) : xstrdup(uri);
+	r.query_string = req_env(&r, "QUERY_STRING");
+	r.remote_addr = req_env(&r, "REMOTE_ADDR");
+	r.user_agent = req_env(&r, "HTTP_USER_AGENT");
+	r.accept = req_env(&r, "HTTP_ACCEPT");
+	set_request_id(&r);
+	cookie = req_env(&r, "HTTP_COOKIE");
+	if (cookie != NULL)
+		(void)parse_cookies(cookie, &r.cookies);	/* a cookie bomb drops the extras */
+
+	dispatch(&r);
+	resp_finish(&r);
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	log_access(r.request_id, r.method, r.path, r.status,
+	    (long long)(end.tv_sec - r.started.tv_sec) * 1000000 +
+	    (end.tv_nsec - r.started.tv_nsec) / 1000);
+	req_free(&r);
+}
+
+/* ---- threads ---- */
+
+static void *
+thread_main(void *arg)
+{
+	struct slot *s = arg;
+	FCGX_Request fr;
+
+	if (FCGX_InitRequest(&fr, s->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("worker thread %d: cannot set up a FastCGI request", s->w.index);
+		atomic_store(&s->done, 1);
+		return NULL;
+	}
+	while (!atomic_load(s->stop)) {
+		int rc = FCGX_Accept_r(&fr);
+		if (rc < 0) {
+			/* Timeouts (SO_RCVTIMEO) and wake-up signals land here by design. */
+			if (rc != -EINTR && rc != -EAGAIN && rc != -EWOULDBLOCK &&
+			    !atomic_load(s->stop)) {
+				log_warn("worker thread %d: accept failed: %s", s->w.index,
+				    strerror(-rc));
+				usleep(10000);
+			}
+			continue;
+		}
+		atomic_store(&s->busy, 1);
+		worker_serve(&s->w, &fr);
+		FCGX_Finish_r(&fr);
+		atomic_store(&s->busy, 0);
+	}
+	FCGX_Free(&fr, 1);
+	atomic_store(&s->done, 1);
+	return NULL;
+}
+
+static int
+all_done(struct slot *slots, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!atomic_load(&slots[i].done))
+			return 0;
+	return 1;
+}
+
+int
+worker_main(const struct app *app, int listen_fd, int nthreads)
+{
+	struct sigaction sa;
+	sigset_t waitset, old;
+	pthread_attr_t attr;
+	struct slot *slots;
+	atomic_int stop = 0;
+	int sig, started = 0;
+
+	/* Die with the supervisor rather than serve on without it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		log_warn("worker: cannot ask to be told of the supervisor's death: %s", strerror(errno));
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_wake;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;		/* no SA_RESTART: the point is to interrupt accept() */
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if (FCGX_Init() != 0) {
+		log_error("worker: the FastCGI library failed to start");
+		return 1;
+	}
+
+	/* Threads take SIGUSR1 only; the main thread waits for the rest. */
+	sigemptyset(&waitset);
+	sigaddset(&waitset, SIGTERM);
+	sigaddset(&waitset, SIGINT);
+	sigaddset(&waitset, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &waitset, &old);
+
+	slots = xcalloc((size_t)nthreads, sizeof *slots);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 1024 * 1024);
+	for (int i = 0; i < nthreads; i++) {
+		struct slot *s = &slots[i];
+		s->stop = &stop;
+		s->listen_fd = listen_fd;
+		s->w.index = i;
+		s->w.app = app;
+		s->w.db = db_new(app->cfg->database_url, app->cfg->prepared_statements);
+		buf_init(&s->w.out);
+		buf_init(&s->w.hdr);
+		if (pthread_create(&s->tid, &attr, thread_main, s) != 0) {
+			log_error("worker: cannot start thread %d: %s", i, strerror(errno));
+			db_free(s->w.db);
+			s->w.db = NULL;
+			atomic_store(&s->done, 1);
+			continue;
+		}
+		started++;
+	}
+	pthread_attr_destroy(&attr);
+	if (started == 0) {
+		log_error("worker: no thread could be started");
+		return 1;
+	}
+
+	for (;;) {
+		if (sigwait(&waitset, &sig) != 0)
+			continue;
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		/* SIGHUP goes to the supervisor, which replaces workers; ignore it here. */
+	}
+
+	/* Drain: no new requests; idle threads are woken, busy ones finish. */
+	atomic_store(&stop, 1);
+	FCGX_ShutdownPending();
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		for (int i = 0; i < nthreads; i++)
+			if (!atomic_load(&slots[i].done) && !atomic_load(&slots[i].busy))
+				pthread_kill(slots[i].tid, SIGUSR1);
+		if (all_done(slots, nthreads))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= app->cfg->drain_timeout) {
+			log_warn("worker: requests still running after %lds; leaving them",
+			    app->cfg->drain_timeout);
+			return 0;
+		}
+		usleep(20000);
+	}
+	for (int i = 0; i < nthreads; i++) {
+		if (slots[i].w.db == NULL)
+			continue;
+		pthread_join(slots[i].tid, NULL);
+		db_free(slots[i].w.db);
+		buf_free(&slots[i].w.out);
+		buf_free(&slots[i].w.hdr);
+	}
+	free(slots);
+	(void)old;
+	return 0;
+}

@@ -1,0 +1,643 @@
+# shellcheck shell=bash
+# harness.sh: TAP helpers and throw-away PostgreSQL, parley and nginx for integration tests.
+#
+# Source it from a t/NNNN-topic.t script:
+#	. "$top_srcdir/t/lib/harness.sh"
+# Everything a test starts lives under the temp folder $T and is stopped, and
+# $T removed, when the test exits, also when it fails or is interrupted.
+# Set PARLEY_TEST_KEEP=1 to keep $T for a post-mortem.
+#
+# TAP:      plan N; ok STATUS DESC; check DESC CMD...; is GOT WANT DESC; isnt; like GOT
+#           REGEX DESC; unlike; diag TEXT; skip WHY [N]; skip_all WHY; bail WHY; done_testing
+# Services: pg_start, pg_stop, pg_restart, sql QUERY (psql on the test database),
+#           parley_migrate, parley_start [ARGS], parley_stop, parley_workers,
+#           nginx_start, nginx_stop, track PID (stop it at exit too)
+# HTTP:     http METHOD PATH [CURL ARGS] sets STATUS BODY HEADERS ($BODY_FILE,
+#           $HEADERS_FILE); header NAME; cookie_jar_reset
+# Helpers:  wait_for TENTHS CMD..., free_port
+# Variables: T, top_srcdir, top_builddir, PARLEY_BIN, PARLEY_SOCK, PARLEY_PID,
+#           DATABASE_URL/PGHOST/PGPORT/PGDATABASE (after pg_start), HTTP_PORT and
+#           BASE_URL (after nginx_start), WORKERS and THREADS (read by parley_start).
+
+set -u
+
+# Run by hand (not from make check), find the trees from this file's location.
+if [ -z "${top_srcdir:-}" ]; then
+	top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+fi
+top_builddir=${top_builddir:-$top_srcdir}
+PARLEY_BIN=${PARLEY_BIN:-$top_builddir/parley}
+export top_srcdir top_builddir PARLEY_BIN
+
+# Messages from the tools below must be in English (tests match them), text UTF-8.
+export LC_ALL=C.UTF-8
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/parley-test.XXXXXX") || {
+	echo "Bail out! cannot create a temp folder"
+	exit 1
+}
+export T
+
+_tap_n=0
+_tap_failed=0
+_tap_planned=
+_harness_pids=()
+_harness_pgbase=
+PARLEY_PID=
+NGINX_PID=
+PG_BINDIR=${PG_BINDIR:-}
+HTTP_PORT=
+BASE_URL=
+
+##
+# TAP
+##
+
+# plan N: announce how many tests will run.
+plan() {
+	_tap_planned=$1
+	echo "1..$1"
+}
+
+# ok STATUS DESC: one test result; STATUS is an exit status (0 passes).
+ok() {
+	local rc=$1 desc
+	shift
+	# A bare "#" would start a TAP directive.
+	desc=${*//#/\\#}
+	_tap_n=$((_tap_n + 1))
+	if [ "$rc" -eq 0 ] 2>/dev/null; then
+		echo "ok $_tap_n - $desc"
+		return 0
+	fi
+	echo "not ok $_tap_n - $desc"
+	_tap_failed=$((_tap_failed + 1))
+	return 1
+}
+
+# check DESC CMD ARGS...: runs the command; passes when it exits 0.
+check() {
+	local desc=$1
+	shift
+	"$@"
+	ok $? "$desc"
+}
+
+# is GOT WANT DESC: string equality.
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "${3:-}"
+		return 0
+	fi
+	ok 1 "${3:-}"
+	diag "     got: '$1'"
+	diag "expected: '$2'"
+	return 1
+}
+
+# isnt GOT UNWANTED DESC: string inequality.
+isnt() {
+	if [ "$1" != "$2" ]; then
+		ok 0 "${3:-}"
+		return 0
+	fi
+	ok 1 "${3:-}"
+	diag "     got: '$1'"
+	diag "expected anything else"
+	return 1
+}
+
+# like GOT REGEX DESC: bash (extended) regular expression match.
+like() {
+	if [[ $1 =~ $2 ]]; then
+		ok 0 "${3:-}"
+		return 0
+	fi
+	ok 1 "${3:-}"
+	diag "                  '${1:0:2000}'"
+	diag "doesn't match '$2'"
+	return 1
+}
+
+# unlike GOT REGEX DESC: the opposite of like.
+unlike() {
+	if ! [[ $1 =~ $2 ]]; then
+		ok 0 "${3:-}"
+		return 0
+	fi
+	ok 1 "${3:-}"
+	diag "                  '${1:0:2000}'"
+	diag "matches '$2'"
+	return 1
+}
+
+# diag TEXT...: a TAP comment (each line prefixed with "# ").
+diag() {
+	local line
+	while IFS= read -r line; do
+		echo "# $line"
+	done <<<"$*"
+}
+
+# skip WHY [COUNT]: records COUNT (default 1) skipped tests.
+skip() {
+	local why=$1 count=${2:-1} i
+	for ((i = 0; i < count; i++)); do
+		_tap_n=$((_tap_n + 1))
+		echo "ok $_tap_n # SKIP $why"
+	done
+}
+
+# skip_all WHY: the whole test does not apply here; exits.
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+# bail WHY: something the rest depends on failed; exits.
+bail() {
+	echo "Bail out! $*"
+	_harness_show_logs
+	exit 255
+}
+
+# done_testing: prints the plan if none was given; exits non-zero on failure.
+done_testing() {
+	if [ -z "$_tap_planned" ]; then
+		echo "1..$_tap_n"
+	elif [ "$_tap_planned" -ne "$_tap_n" ]; then
+		diag "planned $_tap_planned tests but ran $_tap_n"
+		exit 1
+	fi
+	if [ "$_tap_failed" -gt 0 ]; then
+		diag "failed $_tap_failed of $_tap_n tests"
+		_harness_show_logs
+		exit 1
+	fi
+	exit 0
+}
+
+# Tails of the logs of what we started, so a failure explains itself in test-suite.log.
+_harness_show_logs() {
+	local f
+	for f in "$T/parley.log" "$T/nginx/error.log" "${_harness_pgbase:+$_harness_pgbase/log}"; do
+		if [ -z "$f" ] || [ ! -s "$f" ]; then
+			continue
+		fi
+		diag "--- last lines of $f:"
+		diag "$(tail -n 25 "$f")"
+	done
+}
+
+##
+# Processes and cleanup
+##
+
+# track PID: stop this process (and its process group) at exit.
+track() {
+	_harness_pids+=("$1")
+}
+
+# Stops a process and its process group: SIGTERM, up to $2 tenths of a second, then SIGKILL.
+_harness_kill() {
+	local pid=$1 tenths=${2:-50} i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < tenths; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+_harness_cleanup() {
+	local rc=$? pid
+	trap - EXIT INT TERM
+	for pid in "${_harness_pids[@]}"; do
+		_harness_kill "$pid" 30
+	done
+	_harness_pg_ctl stop -m immediate >/dev/null 2>&1
+	if [ "${PARLEY_TEST_KEEP:-0}" = 1 ]; then
+		echo "# kept $T" >&2
+	else
+		rm -rf "$T"
+		[ -n "$_harness_pgbase" ] && [ "$_harness_pgbase" != "$T/pg" ] && rm -rf "$_harness_pgbase"
+	fi
+	return "$rc"
+}
+
+trap _harness_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# wait_for TENTHS CMD ARGS...: polls CMD every 0.1 s until it succeeds or time runs out.
+wait_for() {
+	local tenths=$1 i
+	shift
+	for ((i = 0; i < tenths; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# free_port: prints a TCP port nobody listens on (checked against /proc/net/tcp*).
+free_port() {
+	local port hex used
+	used=$(awk 'FNR > 1 && $4 == "0A" { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+	for _ in $(seq 1 200); do
+		port=$((20000 + RANDOM % 40000))
+		printf -v hex '%04X' "$port"
+		case $'\n'"$used"$'\n' in
+		*$'\n'"$hex"$'\n'*) continue ;;
+		esac
+		echo "$port"
+		return 0
+	done
+	return 1
+}
+
+##
+# PostgreSQL: a private cluster reachable only through a unix socket in its folder
+##
+
+PG_PORT=5432
+_harness_pg_bindir() {
+	local d
+	# Debian keeps the server tools out of PATH; newest version first.
+	for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k4 -rn) \
+	    "$(dirname "$(command -v pg_ctl 2>/dev/null || echo /nonexistent/x)")"; do
+		if [ -x "$d/pg_ctl" ] && [ -x "$d/initdb" ] && [ -x "$d/psql" ]; then
+			echo "$d"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# The cluster's owner: PostgreSQL refuses to run as root.
+_harness_pg_user() {
+	if [ "$(id -u)" -ne 0 ]; then
+		id -un
+	elif id postgres >/dev/null 2>&1; then
+		echo postgres
+	else
+		echo nobody
+	fi
+}
+
+_harness_pg_as() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u "$(_harness_pg_user)" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+_harness_pg_ctl() {
+	[ -n "$_harness_pgbase" ] && [ -d "$_harness_pgbase/data" ] || return 0
+	_harness_pg_as "$PG_BINDIR/pg_ctl" -D "$_harness_pgbase/data" -l "$_harness_pgbase/log" -w -t 30 "$@"
+}
+
+# pg_start: initdb, start, create database "parley"; exports DATABASE_URL, PGHOST, PGPORT, PGDATABASE.
+pg_start() {
+	local pguser me
+	PG_BINDIR=$(_harness_pg_bindir) || bail "PostgreSQL server binaries not found (install postgresql)"
+	export PG_BINDIR
+	pguser=$(_harness_pg_user)
+	me=$(id -un)
+	if [ -z "$_harness_pgbase" ]; then
+		_harness_pgbase=$T/pg
+		mkdir -p "$_harness_pgbase"
+		if [ "$(id -u)" -eq 0 ]; then
+			# The cluster's owner must reach $T; if TMPDIR is private to root, use /tmp.
+			chmod 0711 "$T"
+			chown "$pguser" "$_harness_pgbase"
+			if ! runuser -u "$pguser" -- test -w "$_harness_pgbase"; then
+				rm -rf "$_harness_pgbase"
+				_harness_pgbase=$(mktemp -d /tmp/parley-pg.XXXXXX) || bail "mktemp failed"
+				chown "$pguser" "$_harness_pgbase"
+			fi
+		fi
+	fi
+	PGSOCKDIR=$_harness_pgbase
+	export PGSOCKDIR
+	if [ ! -d "$_harness_pgbase/data" ]; then
+		# The superuser is named like the user running the tests, so libpq's default works.
+		_harness_pg_as "$PG_BINDIR/initdb" -D "$_harness_pgbase/data" -U "$me" -A trust \
+		    -E UTF8 --locale=C.UTF-8 --no-sync >"$T/pg.log" 2>&1 || {
+			diag "$(tail -n 20 "$T/pg.log")"
+			bail "initdb failed"
+		}
+		cat >>"$_harness_pgbase/data/postgresql.conf" <<-EOF
+		listen_addresses = ''
+		unix_socket_directories = '$_harness_pgbase'
+		port = $PG_PORT
+		fsync = off
+		synchronous_commit = off
+		full_page_writes = off
+		max_connections = 100
+		shared_buffers = 16MB
+		EOF
+	fi
+	_harness_pg_ctl start >>"$T/pg.log" 2>&1 || {
+		diag "$(tail -n 20 "$T/pg.log")"
+		bail "PostgreSQL did not start"
+	}
+	PGHOST=$_harness_pgbase
+	PGPORT=$PG_PORT
+	PGDATABASE=parley
+	DATABASE_URL="postgresql:///parley?host=$_harness_pgbase&port=$PG_PORT"
+	export PGHOST PGPORT PGDATABASE DATABASE_URL
+	if ! "$PG_BINDIR/psql" -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = 'parley'" 2>>"$T/pg.log" | grep -q 1; then
+		"$PG_BINDIR/createdb" parley >>"$T/pg.log" 2>&1 || bail "createdb parley failed"
+	fi
+}
+
+# pg_stop: stops the cluster (fast shutdown: open connections are cut).
+pg_stop() {
+	_harness_pg_ctl stop -m fast >>"$T/pg.log" 2>&1
+}
+
+# pg_restart: starts the stopped cluster again, on the same socket and port.
+pg_restart() {
+	_harness_pg_ctl start >>"$T/pg.log" 2>&1
+}
+
+# sql QUERY [PSQL ARGS...]: runs one query against the test database; prints rows unaligned.
+sql() {
+	local q=$1
+	shift
+	"$PG_BINDIR/psql" -X -v ON_ERROR_STOP=1 -Atq "$@" -c "$q"
+}
+
+##
+# parley
+##
+
+# parley_migrate [ARGS]: `parley migrate up` against DATABASE_URL; output in $T/migrate.log.
+parley_migrate() {
+	if "$PARLEY_BIN" migrate up "$@" >>"$T/migrate.log" 2>&1; then
+		return 0
+	fi
+	diag "parley migrate up failed:"
+	diag "$(tail -n 20 "$T/migrate.log")"
+	return 1
+}
+
+PARLEY_SOCK=$T/parley.sock
+export PARLEY_SOCK
+
+_harness_sock_id() {
+	stat -c '%i' "$PARLEY_SOCK" 2>/dev/null
+}
+
+# parley_start [ARGS]: `parley serve` on unix:$PARLEY_SOCK in the background; waits until it serves.
+# Its stdout and stderr go to $T/parley.log. Sets PARLEY_PID (the supervisor).
+parley_start() {
+	local before i
+	[ -x "$PARLEY_BIN" ] || bail "$PARLEY_BIN is not built"
+	before=$(_harness_sock_id)
+	# Its own process group, so cleanup reaches the workers even if the supervisor died.
+	PARLEY_SECURE_COOKIES=0 setsid "$PARLEY_BIN" serve --listen "unix:$PARLEY_SOCK" \
+	    --workers "${WORKERS:-2}" --threads "${THREADS:-4}" "$@" >>"$T/parley.log" 2>&1 </dev/null &
+	PARLEY_PID=$!
+	export PARLEY_PID
+	track "$PARLEY_PID"
+	for ((i = 0; i < 100; i++)); do
+		if ! kill -0 "$PARLEY_PID" 2>/dev/null; then
+			diag "parley serve exited during start:"
+			diag "$(tail -n 20 "$T/parley.log")"
+			return 1
+		fi
+		if [ -S "$PARLEY_SOCK" ] && [ "$(_harness_sock_id)" != "$before" ]; then
+			# Workers accept from the supervisor's socket; with nginx up, prove it end to end.
+			if [ -z "$NGINX_PID" ] || curl -fsS -o /dev/null --max-time 2 "$BASE_URL/healthz" 2>/dev/null; then
+				return 0
+			fi
+		fi
+		sleep 0.1
+	done
+	diag "parley serve did not become ready in 10 s:"
+	diag "$(tail -n 20 "$T/parley.log")"
+	return 1
+}
+
+# parley_stop: SIGTERM, up to 10 s to drain, then SIGKILL. Returns serve's exit status.
+parley_stop() {
+	local pid=$PARLEY_PID i rc
+	[ -n "$pid" ] || return 0
+	PARLEY_PID=
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		diag "parley serve ignored SIGTERM for 10 s; killing it"
+		kill -KILL -- "-$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	# Leftover workers in its group are a bug, but must not outlive the test.
+	kill -KILL -- "-$pid" 2>/dev/null
+	return "$rc"
+}
+
+# parley_workers: the worker PIDs of the running parley, one per line.
+parley_workers() {
+	pgrep -P "$PARLEY_PID"
+}
+
+##
+# nginx in front of parley, on loopback
+##
+
+# nginx_conf PORT: writes $T/nginx/nginx.conf for the given port.
+nginx_conf() {
+	local port=$1 user_line='' params=/etc/nginx/fastcgi_params mime=/etc/nginx/mime.types
+	# As root, workers would run as nobody and could not reach root's socket in $T.
+	[ "$(id -u)" -eq 0 ] && user_line="user root;"
+	mkdir -p "$T/nginx"
+	{
+		cat <<-EOF
+		# Written by t/lib/harness.sh for one test run.
+		$user_line
+		daemon off;
+		master_process on;
+		worker_processes 1;
+		pid $T/nginx/nginx.pid;
+		error_log $T/nginx/error.log info;
+		events { worker_connections 1024; }
+		http {
+		EOF
+		[ -r "$mime" ] && echo "	include $mime;"
+		cat <<-EOF
+			default_type application/octet-stream;
+			access_log $T/nginx/access.log;
+			client_body_temp_path $T/nginx/client_body;
+			fastcgi_temp_path $T/nginx/fastcgi;
+			proxy_temp_path $T/nginx/proxy;
+			uwsgi_temp_path $T/nginx/uwsgi;
+			scgi_temp_path $T/nginx/scgi;
+			# Bigger than parley's own 1 MiB limit, so parley's 413 is what tests see.
+			client_max_body_size 2m;
+			map \$http_x_request_id \$parley_request_id {
+				"" \$request_id;
+				default \$http_x_request_id;
+			}
+			# Each idle kept connection holds a parley thread: stay well below
+			# WORKERS x THREADS (8 by default), or new connections wait.
+			upstream parley {
+				server unix:$PARLEY_SOCK;
+				keepalive 4;
+			}
+			server {
+				listen 127.0.0.1:$port;
+				server_name localhost;
+				location /static/ {
+					alias $top_srcdir/static/;
+				}
+				location = /nginx-ok {
+					return 200 "ok";
+				}
+				location / {
+		EOF
+		if [ -r "$params" ]; then
+			echo "			include $params;"
+		else
+			cat <<-'EOF'
+					fastcgi_param QUERY_STRING $query_string;
+					fastcgi_param REQUEST_METHOD $request_method;
+					fastcgi_param CONTENT_TYPE $content_type;
+					fastcgi_param CONTENT_LENGTH $content_length;
+					fastcgi_param SCRIPT_NAME $fastcgi_script_name;
+					fastcgi_param REQUEST_URI $request_uri;
+					fastcgi_param DOCUMENT_URI $document_uri;
+					fastcgi_param SERVER_PROTOCOL $server_protocol;
+					fastcgi_param REQUEST_SCHEME $scheme;
+					fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+					fastcgi_param REMOTE_ADDR $remote_addr;
+					fastcgi_param REMOTE_PORT $remote_port;
+					fastcgi_param SERVER_ADDR $server_addr;
+					fastcgi_param SERVER_PORT $server_port;
+					fastcgi_param SERVER_NAME $server_name;
+			EOF
+		fi
+		cat <<-'EOF'
+					fastcgi_param HTTP_X_REQUEST_ID $parley_request_id;
+					fastcgi_keep_conn on;
+					fastcgi_buffering off;
+					fastcgi_read_timeout 300s;
+					fastcgi_pass parley;
+				}
+			}
+		}
+		EOF
+	} >"$T/nginx/nginx.conf"
+}
+
+# nginx_start: nginx on 127.0.0.1:$HTTP_PORT (a free port); exports HTTP_PORT, BASE_URL.
+nginx_start() {
+	local i
+	command -v nginx >/dev/null 2>&1 || bail "nginx not found (install nginx-light)"
+	for _ in 1 2 3 4 5; do
+		HTTP_PORT=$(free_port) || bail "no free TCP port"
+		BASE_URL=http://127.0.0.1:$HTTP_PORT
+		export HTTP_PORT BASE_URL
+		nginx_conf "$HTTP_PORT"
+		: >"$T/nginx/error.log"
+		setsid nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" </dev/null >>"$T/nginx/stderr.log" 2>&1 &
+		NGINX_PID=$!
+		track "$NGINX_PID"
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			if curl -sS -o /dev/null --max-time 2 "$BASE_URL/nginx-ok" 2>/dev/null; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		wait "$NGINX_PID" 2>/dev/null
+		NGINX_PID=
+		# Someone took the port between our check and the bind: try another.
+		grep -q 'Address already in use' "$T/nginx/error.log" "$T/nginx/stderr.log" 2>/dev/null && continue
+		break
+	done
+	diag "nginx did not start:"
+	diag "$(cat "$T/nginx/stderr.log" "$T/nginx/error.log" 2>/dev/null | tail -n 20)"
+	bail "nginx did not start"
+}
+
+# nginx_stop: stops nginx (SIGQUIT lets it finish open requests).
+nginx_stop() {
+	local pid=$NGINX_PID
+	[ -n "$pid" ] || return 0
+	NGINX_PID=
+	kill -QUIT "$pid" 2>/dev/null
+	wait_for 50 eval "! kill -0 $pid 2>/dev/null"
+	_harness_kill "$pid" 10
+}
+
+##
+# HTTP through nginx
+##
+
+COOKIE_JAR=$T/cookies
+BODY_FILE=$T/http.body
+HEADERS_FILE=$T/http.headers
+# Set by http() for the test scripts that source this file.
+# shellcheck disable=SC2034
+STATUS='' BODY='' HEADERS=''
+
+: >"$COOKIE_JAR"
+export COOKIE_JAR
+
+# cookie_jar_reset: forget every cookie (a new, anonymous client).
+cookie_jar_reset() {
+	: >"$COOKIE_JAR"
+}
+
+# http METHOD PATH [CURL ARGS...]: one request through nginx, no redirects followed.
+# Sets STATUS ("000" when the connection failed), BODY, HEADERS (CRs removed) and
+# the files $BODY_FILE and $HEADERS_FILE. Returns curl's exit status.
+http() {
+	local method=$1 path=$2 rc mflag
+	shift 2
+	case $method in
+	HEAD) mflag=(-I) ;;
+	*) mflag=(-X "$method") ;;
+	esac
+	: >"$BODY_FILE"
+	: >"$HEADERS_FILE"
+	# shellcheck disable=SC2034
+	STATUS=$(curl -sS "${mflag[@]}" -o "$BODY_FILE" -D "$HEADERS_FILE" -w '%{http_code}' \
+	    -b "$COOKIE_JAR" -c "$COOKIE_JAR" --max-time "${HTTP_TIMEOUT:-30}" \
+	    "$@" "$BASE_URL$path" 2>"$T/http.err")
+	rc=$?
+	# shellcheck disable=SC2034
+	BODY=$(cat "$BODY_FILE")
+	# shellcheck disable=SC2034
+	HEADERS=$(tr -d '\r' <"$HEADERS_FILE")
+	[ "$rc" -eq 0 ] || diag "curl $method $path: $(cat "$T/http.err")"
+	return "$rc"
+}
+
+# header NAME: prints the value of a response header of the last http call (case-insensitive).
+header() {
+	awk -v want="$(echo "$1" | tr '[:upper:]' '[:lower:]')" '
+		{ sub(/\r$/, "") }
+		index($0, ":") {
+			name = tolower(substr($0, 1, index($0, ":") - 1))
+			if (name == want) {
+				v = substr($0, index($0, ":") + 1)
+				sub(/^[ \t]+/, "", v)
+				sub(/[ \t]+$/, "", v)
+				found = v
+			}
+		}
+		END { if (found != "") print found; else exit 1 }
+	' "$HEADERS_FILE"
+}
