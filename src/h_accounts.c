@@ -530,17 +530,26 @@ h_login_submit(struct req *r)
 	redirect_after_login(r);
 }
 
-/* POST /logout */
+/*
+ * POST /logout. Routed without the dispatcher's CSRF check, so that someone
+ * whose session already lapsed is simply sent to /login; a live session is
+ * only ended with its own CSRF token.
+ */
 void
 h_logout(struct req *r)
 {
+	if (r->user != NULL && !r->via_bearer && !session_csrf_ok(r)) {
+		resp_error(r, 403, "csrf",
+		    "This form has expired or did not come from Parley. Reload the page and try again.");
+		return;
+	}
 	session_end(r);
 	resp_redirect(r, "/login");
 }
 
 /* ---- the account page ---- */
 
-/* "2026-01-02T03:04:05.678Z" as "2026-01-02 03:04 UTC" under key_text. */
+/* "2026-01-02T03:04:05.678Z" as "2026-01-02 03:04" under key_text (pages say it is UTC). */
 static void
 add_time_text(struct json_object *o, const char *key)
 {
@@ -551,7 +560,7 @@ add_time_text(struct json_object *o, const char *key)
 	if (!json_object_object_get_ex(o, key, &v) || v == NULL ||
 	    (s = json_object_get_string(v)) == NULL || strlen(s) < 16)
 		return;
-	snprintf(text, sizeof text, "%.10s %.5s UTC", s, s + 11);
+	snprintf(text, sizeof text, "%.10s %.5s", s, s + 11);
 	snprintf(k, sizeof k, "%s_text", key);
 	json_object_object_add(o, k, json_object_new_string(text));
 }

@@ -81,4 +81,12 @@ long	 llm_estimate_tokens(const char *text);
 /* Releases w->curl (at thread exit). */
 void	 llm_thread_cleanup(struct worker *w);
 
+/*
+ * Sets up the HTTP library once per process, before any thread starts
+ * (main.c, before the workers are forked). 0, or -1 (logged).
+ * llm_global_cleanup() undoes it at exit.
+ */
+int	 llm_global_init(void);
+void	 llm_global_cleanup(void);
+
 #endif

@@ -13,8 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Written once at startup, before any thread exists. */
+/* Written once at startup (and in each worker before its threads start). */
 static enum log_level log_threshold = LOG_LVL_INFO;
+static pid_t log_pid;		/* 0: ask the kernel each time */
 
 static const char *const log_names[LOG_LVL__MAX] = {
 	"error",	/* LOG_LVL_ERROR */
@@ -27,6 +28,12 @@ void
 log_set_level(enum log_level lvl)
 {
 	log_threshold = lvl;
+}
+
+void
+log_set_process(void)
+{
+	log_pid = getpid();
 }
 
 int
@@ -62,7 +69,7 @@ log_prefix(char *line, size_t cap)
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, cap, "%Y-%m-%dT%H:%M:%S", &tm);
 	n += (size_t)snprintf(line + n, cap - n, ".%03ldZ [%d] ",
-	    ts.tv_nsec / 1000000, (int)getpid());
+	    ts.tv_nsec / 1000000, (int)(log_pid != 0 ? log_pid : getpid()));
 	return n < cap ? n : cap - 1;
 }
 

@@ -13,6 +13,8 @@ enum log_level {
 /* Set once at startup (before threads), read everywhere after. */
 void	 log_set_level(enum log_level lvl);
 int	 log_level_parse(const char *s, enum log_level *out);	/* 0 or -1 */
+/* Remembers this process's id for log lines (saves a system call per line); call after fork. */
+void	 log_set_process(void);
 int	 log_enabled(enum log_level lvl);
 
 void	 log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -10,6 +10,9 @@
 /* feature headers */
 #include "h_accounts.h"
 #include "h_tasks.h"
+#include "h_chat_api.h"
+#include "h_chat_pages.h"
+#include "h_usage.h"
 
 #define LOGIN	RF_LOGIN
 #define API	(RF_API | RF_LOGIN)
@@ -25,7 +28,8 @@ const struct route routes[] = {
 	{ "POST",	"/register",	h_register_submit,	0 },
 	{ "GET",	"/login",	h_login_page,	0 },
 	{ "POST",	"/login",	h_login_submit,	0 },
-	{ "POST",	"/logout",	h_logout,	0 },
+	/* Checks its own CSRF token: a lapsed session's "Sign out" must not be a 403. */
+	{ "POST",	"/logout",	h_logout,	RF_NOCSRF },
 	{ "GET",	"/account",	h_account,	LOGIN },
 	{ "GET",	"/account/export",	h_account_export,	LOGIN },
 	{ "POST",	"/account/name",	h_account_name,	LOGIN },
@@ -56,6 +60,30 @@ const struct route routes[] = {
 	{ "PATCH",	"/api/v1/tasks/{id}",		h_api_task_update,	API },
 	{ "DELETE",	"/api/v1/tasks/{id}",		h_api_task_delete,	API },
 	/* chat routes */
+	{ "GET",	"/chat",				h_chat_page,		LOGIN },
+	{ "POST",	"/chat",				h_chat_create,		LOGIN },
+	{ "GET",	"/chat/{id}",				h_chat_conversation,	LOGIN },
+	{ "POST",	"/chat/{id}/messages",			h_chat_send,		LOGIN },
+	{ "GET",	"/chat/{id}/messages/{mid}",		h_chat_message,		LOGIN },
+	{ "POST",	"/chat/{id}/messages/{mid}/stop",	h_chat_stop,		LOGIN },
+	{ "POST",	"/chat/{id}/rename",			h_chat_rename,		LOGIN },
+	{ "POST",	"/chat/{id}/model",			h_chat_model,		LOGIN },
+	{ "POST",	"/chat/{id}/delete",			h_chat_delete,		LOGIN },
+	{ "POST",	"/chat/{id}/regenerate",		h_chat_regenerate,	LOGIN },
+	{ "GET",	"/api/v1/models",			h_api_models,		API },
+	{ "GET",	"/api/v1/usage",				h_api_usage,		API },
+	{ "GET",	"/api/v1/conversations",			h_api_conv_list,	API },
+	{ "POST",	"/api/v1/conversations",			h_api_conv_create,	API },
+	{ "GET",	"/api/v1/conversations/{id}",		h_api_conv_get,		API },
+	{ "PATCH",	"/api/v1/conversations/{id}",		h_api_conv_update,	API },
+	{ "DELETE",	"/api/v1/conversations/{id}",		h_api_conv_delete,	API },
+	{ "GET",	"/api/v1/conversations/{id}/messages",	h_api_msg_list,		API },
+	{ "POST",	"/api/v1/conversations/{id}/messages",	h_api_msg_create,	API },
+	{ "POST",	"/api/v1/conversations/{id}/regenerate",	h_api_regenerate,	API },
+	{ "GET",	"/api/v1/conversations/{id}/messages/{mid}",	h_api_msg_get,	API },
+	{ "GET",	"/api/v1/conversations/{id}/messages/{mid}/events",	h_api_msg_events,	API },
+	{ "POST",	"/api/v1/conversations/{id}/messages/{mid}/stop",	h_api_msg_stop,	API },
+	{ "GET",	"/usage",				h_usage_page,		LOGIN },
 	/* proposals routes */
 };
 

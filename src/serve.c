@@ -209,6 +209,7 @@ spawn(struct supervisor *s, int slot)
 		    .hash_gate = hash_gate_new(s->cfg.hash_concurrency) };
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		log_set_process();
 		/* libsodium's generator must not share state across fork. */
 		if (sodium_init() < 0)
 			_exit(1);

@@ -178,6 +178,8 @@ is "$STATUS" 303 "signing out works (303)"
 is "$(header Location)" /login "and goes to /login"
 like "$(set_cookie parley_session)" 'Max-Age=0' "the session cookie is removed"
 is "$(sql "SELECT count(*) FROM auth_sessions")" 0 "the session row is deleted"
+post /logout
+is "$STATUS/$(header Location)" "303//login" "signing out again, with the lapsed page's token, just goes to /login"
 http GET /account
 is "$STATUS" 303 "the account page then asks for a login"
 is "$(header Location)" "/login?next=%2Faccount" "with next= pointing back"

@@ -1,0 +1,5 @@
+-- 0002_message_actions.down.sql: removes the columns 0002_message_actions.up.sql added.
+
+ALTER TABLE messages
+	DROP COLUMN stop_requested,
+	DROP COLUMN actions;

@@ -1,0 +1,13 @@
+-- 0002_message_actions.up.sql: what the assistant did in an answer, and stop requests for answers.
+--
+-- actions: the task tool calls an answer made, as [{"tool", "note"}, ...]
+-- ("Added task: Buy groceries"), shown under the answer.
+-- stop_requested: set by "stop" from any worker or host; the answer's writer
+-- sees it when it next saves or polls, ends the answer and keeps the text.
+-- Only the writer changes status, so an answer is 'stopped' once its text,
+-- HTML and responses row are all stored.
+
+ALTER TABLE messages
+	ADD COLUMN actions jsonb NOT NULL DEFAULT '[]'
+		CONSTRAINT messages_actions_check CHECK (jsonb_typeof(actions) = 'array'),
+	ADD COLUMN stop_requested boolean NOT NULL DEFAULT false;

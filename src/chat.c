@@ -1,0 +1,1066 @@
+/* chat.c: the chat store: every query filtered by its owner, SQL only through parameters. */
+#include "chat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "xalloc.h"
+
+/* A conversation as the store returns it. */
+#define CONV_COLS \
+	"c.id, c.title, c.default_model, c.created_at, c.updated_at"
+
+/* Lists add when the conversation last changed hands and how long it is. */
+#define CONV_LIST_COLS CONV_COLS ", " \
+	"(SELECT max(lm.created_at) FROM messages lm WHERE lm.conversation_id = c.id)" \
+	" AS last_message_at," \
+	" (SELECT count(*) FROM messages lm WHERE lm.conversation_id = c.id) AS message_count"
+
+/*
+ * A message with its receipt; the r_ columns are folded into "response"
+ * by shape_msg. stop_requested is the engine's business and stays out.
+ */
+#define MSG_COLS \
+	"m.id, m.conversation_id, m.role, m.content, m.content_html, m.model," \
+	" m.status, m.error, m.created_at, m.actions," \
+	" r.id AS r_id, r.model_used AS r_model_used, r.tokens_prompt AS r_tokens_prompt," \
+	" r.tokens_completion AS r_tokens_completion, r.tokens_total AS r_tokens_total," \
+	" r.completion_time_ms AS r_completion_time_ms," \
+	" r.time_to_first_token_ms AS r_time_to_first_token_ms," \
+	" r.tokens_estimated AS r_tokens_estimated, r.created_at AS r_created_at"
+
+/* The receipt's fields, in the order the API shows them. */
+static const char *const response_keys[] = {
+	"model_used", "tokens_prompt", "tokens_completion", "tokens_total",
+	"completion_time_ms", "time_to_first_token_ms", "tokens_estimated", "created_at",
+};
+
+#define NRESPONSE_KEYS (sizeof response_keys / sizeof response_keys[0])
+
+static bool
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool
+chat_id_valid(const char *s)
+{
+	if (s == NULL)
+		return false;
+	for (size_t i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!is_hex(s[i]))
+			return false;
+	}
+	return s[36] == '\0';
+}
+
+static bool
+is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* A copy of s without surrounding white space; NULL for NULL. Caller frees. */
+static char *
+trimmed(const char *s)
+{
+	size_t len;
+
+	if (s == NULL)
+		return NULL;
+	while (is_space((unsigned char)*s))
+		s++;
+	len = strlen(s);
+	while (len > 0 && is_space((unsigned char)s[len - 1]))
+		len--;
+	return xstrndup(s, len);
+}
+
+/* Code points in s (valid UTF-8): every byte that does not continue a sequence. */
+static size_t
+chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static const char *
+invalid_trimmed_title(const char *t)
+{
+	if (t == NULL || t[0] == '\0')
+		return "The title is required.";
+	if (chars(t) > CHAT_TITLE_MAX)
+		return "The title can be at most 200 characters long.";
+	for (const char *p = t; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return "The title must be one line.";
+	return NULL;
+}
+
+const char *
+chat_title_invalid(const char *title)
+{
+	char *t = trimmed(title);
+	const char *why = invalid_trimmed_title(t);
+
+	free(t);
+	return why;
+}
+
+#define TITLE_WORDS	6
+#define TITLE_CHARS	60
+
+/* True for punctuation a title should not end with. */
+static bool
+trailing_punct(char c)
+{
+	return strchr(".,;:!?-([{\"'", c) != NULL;
+}
+
+char *
+chat_title_from(const char *text)
+{
+	struct buf b = BUF_INIT;
+	const char *p = text != NULL ? text : "";
+	size_t words = 0, nchars = 0;
+	bool cut = false;
+
+	while (*p != '\0') {
+		const char *w;
+		size_t wlen, wchars = 0;
+
+		while (*p != '\0' && (is_space((unsigned char)*p) || (unsigned char)*p < 0x20))
+			p++;
+		if (*p == '\0')
+			break;
+		if (words == TITLE_WORDS) {
+			cut = true;
+			break;
+		}
+		w = p;
+		while (*p != '\0' && !is_space((unsigned char)*p) && (unsigned char)*p >= 0x20)
+			p++;
+		wlen = (size_t)(p - w);
+		for (size_t i = 0; i < wlen; i++)
+			if (((unsigned char)w[i] & 0xC0) != 0x80)
+				wchars++;
+		if (nchars + wchars + (words > 0) > TITLE_CHARS) {
+			cut = true;
+			if (words == 0) {
+				/* One very long word: keep its first characters. */
+				size_t i = 0, n = 0;
+				while (i < wlen && n < TITLE_CHARS - 1) {
+					i++;
+					while (i < wlen && ((unsigned char)w[i] & 0xC0) == 0x80)
+						i++;
+					n++;
+				}
+				buf_append(&b, w, i);
+				words++;
+			}
+			break;
+		}
+		if (words > 0)
+			buf_putc(&b, ' ');
+		buf_append(&b, w, wlen);
+		nchars += wchars + (words > 0);
+		words++;
+	}
+	while (b.len > 0 && trailing_punct(b.data[b.len - 1])) {
+		b.len--;
+		b.data[b.len] = '\0';
+	}
+	if (b.len == 0) {
+		buf_free(&b);
+		return xstrdup(CHAT_DEFAULT_TITLE);
+	}
+	if (cut)
+		buf_puts(&b, "\xe2\x80\xa6");	/* … */
+	return buf_detach(&b);
+}
+
+void
+chat_channel(const char *prefix, const char *msg_id, char out[64])
+{
+	size_t n = 0;
+
+	n = (size_t)snprintf(out, 64, "%s_", prefix);
+	for (const char *p = msg_id; *p != '\0' && n < 63; p++)
+		if (*p != '-')
+			out[n++] = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+	out[n] = '\0';
+}
+
+/* ---- rows to JSON ---- */
+
+/* Folds a message row's r_ keys into "response" (null when there is no receipt). */
+static void
+shape_msg(struct json_object *m)
+{
+	struct json_object *rid = NULL, *resp = NULL;
+	char key[48];
+
+	if (json_object_object_get_ex(m, "r_id", &rid) && rid != NULL)
+		resp = json_object_new_object();
+	for (size_t i = 0; i < NRESPONSE_KEYS; i++) {
+		struct json_object *v;
+
+		snprintf(key, sizeof key, "r_%s", response_keys[i]);
+		if (resp != NULL && json_object_object_get_ex(m, key, &v))
+			json_object_object_add(resp, response_keys[i], json_object_get(v));
+		json_object_object_del(m, key);
+	}
+	json_object_object_del(m, "r_id");
+	json_object_object_add(m, "response", resp);
+}
+
+/* Row i of res as a message. Caller puts. */
+static struct json_object *
+msg_json(const PGresult *res, int i)
+{
+	struct json_object *m = db_row_json(res, i);
+
+	shape_msg(m);
+	return m;
+}
+
+/* The single row of res (a conversation), or DB_NOTFOUND. Clears res. */
+static enum db_err
+one_row(PGresult *res, struct json_object **out, bool message)
+{
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		return DB_NOTFOUND;
+	}
+	if (out != NULL)
+		*out = message ? msg_json(res, 0) : db_row_json(res, 0);
+	PQclear(res);
+	return DB_OK;
+}
+
+/* ---- conversations ---- */
+
+enum db_err
+chat_conv_create(struct db *db, const char *user_id, const char *title,
+    const char *default_model, struct json_object **out)
+{
+	char *t = trimmed(title);
+	PGresult *res;
+	enum db_err e;
+
+	if (t != NULL && t[0] == '\0') {
+		free(t);
+		t = NULL;
+	}
+	if (t != NULL && invalid_trimmed_title(t) != NULL) {
+		free(t);
+		return DB_INVALID;
+	}
+	e = db_query(db, "chat_conv_create",
+	    "INSERT INTO conversations AS c (user_id, title, default_model)"
+	    " VALUES ($1, coalesce($2, '" CHAT_DEFAULT_TITLE "'), $3)"
+	    " RETURNING " CONV_COLS,
+	    DB_P(user_id, t, default_model), &res);
+	free(t);
+	if (e != DB_OK)
+		return e;
+	return one_row(res, out, false);
+}
+
+static void
+int_text(char *out, size_t len, long v)
+{
+	snprintf(out, len, "%ld", v);
+}
+
+enum db_err
+chat_conv_list(struct db *db, const char *user_id, int limit, int offset,
+    struct json_object **items)
+{
+	char lim[24], off[24];
+	PGresult *res;
+	enum db_err e;
+
+	if (limit < 1 || limit > CHAT_LIST_MAX || offset < 0)
+		return DB_INVALID;
+	int_text(lim, sizeof lim, limit);
+	int_text(off, sizeof off, offset);
+	e = db_query(db, "chat_conv_list",
+	    "SELECT " CONV_LIST_COLS " FROM conversations c WHERE c.user_id = $1"
+	    " ORDER BY c.updated_at DESC, c.id DESC LIMIT $2 OFFSET $3",
+	    DB_P(user_id, lim, off), &res);
+	if (e != DB_OK)
+		return e;
+	*items = db_rows_json(res);
+	PQclear(res);
+	return DB_OK;
+}
+
+/* True when q holds something the search could match: a letter, a digit or any non-ASCII byte. */
+static bool
+has_word(const char *q)
+{
+	for (; q != NULL && *q; q++) {
+		unsigned char c = (unsigned char)*q;
+
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    c >= 0x80)
+			return true;
+	}
+	return false;
+}
+
+enum db_err
+chat_conv_search(struct db *db, const char *user_id, const char *q, int limit,
+    int offset, struct json_object **items)
+{
+	char lim[24], off[24];
+	PGresult *res;
+	enum db_err e;
+
+	if (limit < 1 || limit > CHAT_LIST_MAX || offset < 0)
+		return DB_INVALID;
+	if (!has_word(q)) {
+		*items = json_object_new_array();
+		return DB_OK;
+	}
+	int_text(lim, sizeof lim, limit);
+	int_text(off, sizeof off, offset);
+	/*
+	 * Both tests use the GIN indexes on parley_search_vector(); the
+	 * snippet is the newest matching message, cut to a preview.
+	 */
+	e = db_query(db, "chat_conv_search",
+	    "WITH q AS (SELECT plainto_tsquery('simple', $2) AS q)"
+	    " SELECT " CONV_LIST_COLS ","
+	    " (SELECT left(sm.content, 200) FROM messages sm, q"
+	    "   WHERE sm.conversation_id = c.id AND parley_search_vector(sm.content) @@ q.q"
+	    "   ORDER BY sm.created_at DESC LIMIT 1) AS snippet"
+	    " FROM conversations c, q WHERE c.user_id = $1"
+	    " AND (parley_search_vector(c.title) @@ q.q OR EXISTS"
+	    "  (SELECT 1 FROM messages em WHERE em.conversation_id = c.id"
+	    "   AND parley_search_vector(em.content) @@ q.q))"
+	    " ORDER BY c.updated_at DESC, c.id DESC LIMIT $3 OFFSET $4",
+	    DB_P(user_id, q, lim, off), &res);
+	if (e != DB_OK)
+		return e;
+	*items = db_rows_json(res);
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_err
+chat_conv_get(struct db *db, const char *user_id, const char *id, struct json_object **out)
+{
+	PGresult *res;
+	enum db_err e;
+
+	if (!chat_id_valid(id))
+		return DB_NOTFOUND;
+	e = db_query(db, "chat_conv_get",
+	    "SELECT " CONV_COLS " FROM conversations c WHERE c.id = $2 AND c.user_id = $1",
+	    DB_P(user_id, id), &res);
+	if (e != DB_OK)
+		return e;
+	return one_row(res, out, false);
+}
+
+enum db_err
+chat_conv_update(struct db *db, const char *user_id, const char *id,
+    const char *title, const char *default_model, struct json_object **out)
+{
+	char *t = trimmed(title);
+	PGresult *res;
+	enum db_err e;
+
+	if (!chat_id_valid(id)) {
+		free(t);
+		return DB_NOTFOUND;
+	}
+	if (t != NULL && invalid_trimmed_title(t) != NULL) {
+		free(t);
+		return DB_INVALID;
+	}
+	e = db_query(db, "chat_conv_update",
+	    "UPDATE conversations c SET title = coalesce($3, title),"
+	    " default_model = coalesce($4, default_model)"
+	    " WHERE c.id = $2 AND c.user_id = $1 RETURNING " CONV_COLS,
+	    DB_P(user_id, id, t, default_model), &res);
+	free(t);
+	if (e != DB_OK)
+		return e;
+	return one_row(res, out, false);
+}
+
+enum db_err
+chat_conv_delete(struct db *db, const char *user_id, const char *id)
+{
+	PGresult *res;
+	enum db_err e;
+
+	if (!chat_id_valid(id))
+		return DB_NOTFOUND;
+	e = db_query(db, "chat_conv_delete",
+	    "DELETE FROM conversations WHERE id = $2 AND user_id = $1 RETURNING id",
+	    DB_P(user_id, id), &res);
+	if (e != DB_OK)
+		return e;
+	return one_row(res, NULL, false);
+}
+
+/* ---- messages ---- */
+
+/* DB_OK when conversation conv_id is the owner's, DB_NOTFOUND when not. */
+static enum db_err
+conv_owned(struct db *db, const char *user_id, const char *conv_id)
+{
+	PGresult *res;
+	enum db_err e;
+
+	if (!chat_id_valid(conv_id))
+		return DB_NOTFOUND;
+	e = db_query(db, "chat_conv_owned",
+	    "SELECT 1 FROM conversations WHERE id = $2 AND user_id = $1",
+	    DB_P(user_id, conv_id), &res);
+	if (e != DB_OK)
+		return e;
+	return one_row(res, NULL, false);
+}
+
+enum db_err
+chat_msg_list(struct db *db, const char *user_id, const char *conv_id,
+    int limit, const char *before, struct json_object **items, bool *has_more)
+{
+	struct json_object *arr;
+	char lim[24];
+	PGresult *res;
+	enum db_err e;
+	int n, shown;
+
+	if (limit < 1 || limit > CHAT_PAGE_MAX)
+		return DB_INVALID;
+	if (!chat_id_valid(conv_id) || (before != NULL && !chat_id_valid(before)))
+		return DB_NOTFOUND;
+	/* One more than asked: whether there is an older page. */
+	int_text(lim, sizeof lim, (long)limit + 1);
+	if (before == NULL)
+		e = db_query(db, "chat_msg_list",
+		    "SELECT " MSG_COLS " FROM messages m"
+		    " JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
+		    " LEFT JOIN responses r ON r.message_id = m.id"
+		    " WHERE m.conversation_id = $2"
+		    " ORDER BY m.created_at DESC, m.id DESC LIMIT $3",
+		    DB_P(user_id, conv_id, lim), &res);
+	else
+		e = db_query(db, "chat_msg_list_before",
+		    "SELECT " MSG_COLS " FROM messages m"
+		    " JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
+		    " LEFT JOIN responses r ON r.message_id = m.id"
+		    " WHERE m.conversation_id = $2 AND (m.created_at, m.id) <"
+		    "  (SELECT b.created_at, b.id FROM messages b"
+		    "   WHERE b.id = $4 AND b.conversation_id = $2)"
+		    " ORDER BY m.created_at DESC, m.id DESC LIMIT $3",
+		    DB_P(user_id, conv_id, lim, before), &res);
+	if (e != DB_OK)
+		return e;
+	n = PQntuples(res);
+	if (n == 0) {
+		/* An empty page, or nothing of theirs to page through? */
+		PQclear(res);
+		if ((e = conv_owned(db, user_id, conv_id)) != DB_OK)
+			return e;
+		if (before != NULL) {
+			e = db_query(db, "chat_msg_exists",
+			    "SELECT 1 FROM messages WHERE id = $2 AND conversation_id = $1",
+			    DB_P(conv_id, before), &res);
+			if (e != DB_OK)
+				return e;
+			if ((e = one_row(res, NULL, false)) != DB_OK)
+				return e;
+		}
+		*items = json_object_new_array();
+		if (has_more != NULL)
+			*has_more = false;
+		return DB_OK;
+	}
+	shown = n > limit ? limit : n;
+	arr = json_object_new_array_ext(shown);
+	/* Newest first from the index; the page reads oldest first. */
+	for (int i = shown - 1; i >= 0; i--)
+		json_object_array_add(arr, msg_json(res, i));
+	PQclear(res);
+	*items = arr;
+	if (has_more != NULL)
+		*has_more = n > limit;
+	return DB_OK;
+}
+
+enum db_err
+chat_msg_get(struct db *db, const char *user_id, const char *conv_id,
+    const char *id, struct json_object **out)
+{
+	PGresult *res;
+	enum db_err e;
+
+	if (!chat_id_valid(conv_id) || !chat_id_valid(id))
+		return DB_NOTFOUND;
+	e = db_query(db, "chat_msg_get",
+	    "SELECT " MSG_COLS " FROM messages m"
+	    " JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
+	    " LEFT JOIN responses r ON r.message_id = m.id"
+	    " WHERE m.id = $3 AND m.conversation_id = $2",
+	    DB_P(user_id, conv_id, id), &res);
+	if (e != DB_OK)
+		return e;
+	return one_row(res, out, true);
+}
+
+enum db_err
+chat_msg_status(struct db *db, const char *user_id, const char *conv_id,
+    const char *id, char out[16])
+{
+	PGresult *res;
+	enum db_err e;
+
+	if (!chat_id_valid(conv_id) || !chat_id_valid(id))
+		return DB_NOTFOUND;
+	e = db_query(db, "chat_msg_status",
+	    "SELECT m.status FROM messages m"
+	    " JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
+	    " WHERE m.id = $3 AND m.conversation_id = $2",
+	    DB_P(user_id, conv_id, id), &res);
+	if (e != DB_OK)
+		return e;
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		return DB_NOTFOUND;
+	}
+	snprintf(out, 16, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_err
+chat_msg_tail(struct db *db, const char *user_id, const char *conv_id,
+    const char *id, long skip, char status[16], char **more, long *nchars)
+{
+	char sk[24];
+	PGresult *res;
+	enum db_err e;
+
+	if (!chat_id_valid(conv_id) || !chat_id_valid(id))
+		return DB_NOTFOUND;
+	int_text(sk, sizeof sk, skip < 0 ? 0 : skip);
+	e = db_query(db, "chat_msg_tail",
+	    "SELECT m.status, substr(m.content, $4::int + 1), char_length(m.content)"
+	    " FROM messages m"
+	    " JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
+	    " WHERE m.id = $3 AND m.conversation_id = $2",
+	    DB_P(user_id, conv_id, id, sk), &res);
+	if (e != DB_OK)
+		return e;
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		return DB_NOTFOUND;
+	}
+	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+	*more = xstrdup(PQgetvalue(res, 0, 1));
+	*nchars = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+	PQclear(res);
+	return DB_OK;
+}
+
+/* ---- the engine's writes ---- */
+
+/* Runs one statement of a transaction; rolls back on failure. *res as db_query. */
+static enum db_err
+tx_query(struct db *db, const char *name, const char *sql, int n, const char *const *p,
+    PGresult **res)
+{
+	enum db_err e = db_query(db, name, sql, n, p, res);
+
+	if (e != DB_OK)
+		(void)db_rollback(db);
+	return e;
+}
+
+/* Inserts the streaming assistant row; its model is resolved in SQL. */
+#define INSERT_ASSISTANT_SQL \
+	"WITH m AS (INSERT INTO messages (conversation_id, role, content, model, status)" \
+	" VALUES ($1, 'assistant', '', $2, 'streaming') RETURNING *)" \
+	" SELECT " MSG_COLS " FROM m LEFT JOIN responses r ON r.message_id = m.id"
+
+enum db_err
+chat_exchange_begin(struct db *db, const char *user_id, const char *conv_id,
+    const char *content, const char *override,
+    struct json_object **user_msg, struct json_object **asst_msg)
+{
+	struct json_object *um = NULL, *am = NULL;
+	char *title = NULL, *model = NULL;
+	bool first;
+	PGresult *res;
+	enum db_err e;
+
+	if (!chat_id_valid(conv_id))
+		return DB_NOTFOUND;
+	if (override != NULL && override[0] == '\0')
+		override = NULL;
+	if ((e = db_begin(db)) != DB_OK)
+		return e;
+	/* The row lock orders two messages sent at once to one conversation. */
+	e = tx_query(db, "chat_exchange_conv",
+	    "SELECT c.default_model, c.title = '" CHAT_DEFAULT_TITLE "' AND NOT EXISTS"
+	    " (SELECT 1 FROM messages x WHERE x.conversation_id = c.id)"
+	    " FROM conversations c WHERE c.id = $2 AND c.user_id = $1 FOR UPDATE",
+	    DB_P(user_id, conv_id), &res);
+	if (e != DB_OK)
+		return e;
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		(void)db_rollback(db);
+		return DB_NOTFOUND;
+	}
+	model = xstrdup(override != NULL ? override : PQgetvalue(res, 0, 0));
+	first = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+
+	e = tx_query(db, "chat_exchange_user",
+	    "WITH m AS (INSERT INTO messages (conversation_id, role, content, model)"
+	    " VALUES ($1, 'user', $2, $3) RETURNING *)"
+	    " SELECT " MSG_COLS " FROM m LEFT JOIN responses r ON r.message_id = m.id",
+	    DB_P(conv_id, content, override), &res);
+	if (e != DB_OK)
+		goto out;
+	um = msg_json(res, 0);
+	PQclear(res);
+	e = tx_query(db, "chat_exchange_assistant", INSERT_ASSISTANT_SQL,
+	    DB_P(conv_id, model), &res);
+	if (e != DB_OK)
+		goto out;
+	am = msg_json(res, 0);
+	PQclear(res);
+	if (first)
+		title = chat_title_from(content);
+	e = tx_query(db, "chat_exchange_touch",
+	    "UPDATE conversations SET updated_at = now(), title = coalesce($2, title)"
+	    " WHERE id = $1",
+	    DB_P(conv_id, title), NULL);
+	if (e != DB_OK)
+		goto out;
+	if ((e = db_commit(db)) != DB_OK)
+		goto out;
+	*user_msg = um;
+	*asst_msg = am;
+	um = am = NULL;
+out:
+	json_object_put(um);
+	json_object_put(am);
+	free(title);
+	free(model);
+	return e;
+}
+
+enum db_err
+chat_regenerate_begin(struct db *db, const char *user_id, const char *conv_id,
+    const char *model, struct json_object **user_msg, struct json_object **asst_msg)
+{
+	struct json_object *um = NULL, *am = NULL;
+	char *use_model = NULL, *def = NULL;
+	PGresult *res;
+	enum db_err e;
+
+	if (!chat_id_valid(conv_id))
+		return DB_NOTFOUND;
+	if (model != NULL && model[0] == '\0')
+		model = NULL;
+	if ((e = db_begin(db)) != DB_OK)
+		return e;
+	e = tx_query(db, "chat_regen_conv",
+	    "SELECT default_model FROM conversations WHERE id = $2 AND user_id = $1 FOR UPDATE",
+	    DB_P(user_id, conv_id), &res);
+	if (e != DB_OK)
+		return e;
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		(void)db_rollback(db);
+		return DB_NOTFOUND;
+	}
+	def = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	e = tx_query(db, "chat_regen_last",
+	    "SELECT id, role, status FROM messages WHERE conversation_id = $1"
+	    " ORDER BY created_at DESC, id DESC LIMIT 1",
+	    DB_P(conv_id), &res);
+	if (e != DB_OK)
+		goto out;
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		e = DB_NOTFOUND;
+		goto fail;
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), "assistant") == 0) {
+		char *last = xstrdup(PQgetvalue(res, 0, 0));
+
+		if (strcmp(PQgetvalue(res, 0, 2), "streaming") == 0) {
+			PQclear(res);
+			free(last);
+			e = DB_CONFLICT;
+			goto fail;
+		}
+		PQclear(res);
+		/* Its response goes with it (ON DELETE CASCADE). */
+		e = tx_query(db, "chat_regen_delete",
+		    "DELETE FROM messages WHERE id = $1", DB_P(last), NULL);
+		free(last);
+		if (e != DB_OK)
+			goto out;
+	} else
+		PQclear(res);
+
+	e = tx_query(db, "chat_regen_user",
+	    "SELECT " MSG_COLS " FROM messages m LEFT JOIN responses r ON r.message_id = m.id"
+	    " WHERE m.conversation_id = $1 AND m.role = 'user'"
+	    " ORDER BY m.created_at DESC, m.id DESC LIMIT 1",
+	    DB_P(conv_id), &res);
+	if (e != DB_OK)
+		goto out;
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		e = DB_NOTFOUND;
+		goto fail;
+	}
+	um = msg_json(res, 0);
+	if (model != NULL)
+		use_model = xstrdup(model);
+	else if (!PQgetisnull(res, 0, PQfnumber(res, "model")))
+		use_model = xstrdup(PQgetvalue(res, 0, PQfnumber(res, "model")));
+	else
+		use_model = xstrdup(def);
+	PQclear(res);
+
+	e = tx_query(db, "chat_exchange_assistant", INSERT_ASSISTANT_SQL,
+	    DB_P(conv_id, use_model), &res);
+	if (e != DB_OK)
+		goto out;
+	am = msg_json(res, 0);
+	PQclear(res);
+	e = tx_query(db, "chat_regen_touch",
+	    "UPDATE conversations SET updated_at = now() WHERE id = $1", DB_P(conv_id), NULL);
+	if (e != DB_OK)
+		goto out;
+	if ((e = db_commit(db)) != DB_OK)
+		goto out;
+	*user_msg = um;
+	*asst_msg = am;
+	um = am = NULL;
+	goto out;
+fail:
+	(void)db_rollback(db);
+out:
+	json_object_put(um);
+	json_object_put(am);
+	free(use_model);
+	free(def);
+	return e;
+}
+
+enum db_err
+chat_history(struct db *db, const char *user_id, const char *conv_id,
+    const char *before_id, int max, struct json_object **msgs, char **name)
+{
+	struct json_object *arr;
+	char lim[24];
+	PGresult *res;
+	enum db_err e;
+	int n;
+
+	if (!chat_id_valid(conv_id) || !chat_id_valid(before_id))
+		return DB_NOTFOUND;
+	int_text(lim, sizeof lim, max);
+	e = db_query(db, "chat_history",
+	    "SELECT h.role, h.content FROM (SELECT m.role, m.content, m.created_at, m.id"
+	    "  FROM messages m"
+	    "  JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
+	    "  WHERE m.conversation_id = $2 AND (m.created_at, m.id) <"
+	    "   (SELECT b.created_at, b.id FROM messages b WHERE b.id = $3)"
+	    "  AND NOT (m.role = 'assistant' AND (m.status = 'error' OR m.content = ''))"
+	    "  ORDER BY m.created_at DESC, m.id DESC LIMIT $4) h"
+	    " ORDER BY h.created_at, h.id",
+	    DB_P(user_id, conv_id, before_id, lim), &res);
+	if (e != DB_OK)
+		return e;
+	n = PQntuples(res);
+	arr = json_object_new_array_ext(n);
+	for (int i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "role", json_object_new_string(PQgetvalue(res, i, 0)));
+		json_object_object_add(o, "content", json_object_new_string_len(
+		    PQgetvalue(res, i, 1), PQgetlength(res, i, 1)));
+		json_object_array_add(arr, o);
+	}
+	PQclear(res);
+	*name = NULL;
+	e = db_query(db, "chat_history_name", "SELECT name FROM users WHERE id = $1",
+	    DB_P(user_id), &res);
+	if (e != DB_OK) {
+		json_object_put(arr);
+		return e;
+	}
+	if (PQntuples(res) > 0)
+		*name = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	*msgs = arr;
+	return DB_OK;
+}
+
+enum db_err
+chat_answer_save(struct db *db, const char *msg_id, const char *content,
+    struct json_object *actions, bool *stop)
+{
+	char chan[64];
+	const char *acts = actions != NULL ?
+	    json_object_to_json_string_ext(actions, JSON_C_TO_STRING_PLAIN) : NULL;
+	PGresult *res;
+	enum db_err e;
+
+	chat_channel("msg", msg_id, chan);
+	/* A row no longer streaming (reaped) or gone (deleted) tells the writer to stop. */
+	e = db_query(db, "chat_answer_save",
+	    "WITH u AS (UPDATE messages SET content = $2,"
+	    " actions = coalesce($3::jsonb, actions)"
+	    " WHERE id = $1 AND status = 'streaming' RETURNING stop_requested)"
+	    " SELECT u.stop_requested, pg_notify($4, 'more') FROM u",
+	    DB_P(msg_id, content, acts, chan), &res);
+	if (e != DB_OK)
+		return e;
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		*stop = true;
+		return DB_NOTFOUND;
+	}
+	*stop = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_err
+chat_answer_stop_requested(struct db *db, const char *msg_id, bool *stop)
+{
+	PGresult *res;
+	enum db_err e;
+
+	e = db_query(db, "chat_answer_stop_requested",
+	    "SELECT stop_requested OR status <> 'streaming' FROM messages WHERE id = $1",
+	    DB_P(msg_id), &res);
+	if (e != DB_OK)
+		return e;
+	*stop = PQntuples(res) < 1 || PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return DB_OK;
+}
+
+/* v clamped to what an integer column holds, as text. */
+static void
+count_text(char *out, size_t len, long v)
+{
+	if (v < 0)
+		v = 0;
+	if (v > 2147483647L)
+		v = 2147483647L;
+	snprintf(out, len, "%ld", v);
+}
+
+enum db_err
+chat_answer_finish(struct db *db, const char *conv_id, const char *msg_id,
+    const struct chat_finish *f)
+{
+	char tp[24], tc[24], tt[24], ct[24], ttft[24], chan[64];
+	const char *acts = f->actions != NULL ?
+	    json_object_to_json_string_ext(f->actions, JSON_C_TO_STRING_PLAIN) : "[]";
+	PGresult *res;
+	enum db_err e;
+
+	count_text(tp, sizeof tp, f->tokens_prompt);
+	count_text(tc, sizeof tc, f->tokens_completion);
+	count_text(tt, sizeof tt, f->tokens_total);
+	count_text(ct, sizeof ct, f->completion_time_ms);
+	count_text(ttft, sizeof ttft, f->time_to_first_token_ms);
+	chat_channel("msg", msg_id, chan);
+
+	if ((e = db_begin(db)) != DB_OK)
+		return e;
+	e = tx_query(db, "chat_finish_msg",
+	    "UPDATE messages SET status = $2, content = $3, content_html = $4, error = $5,"
+	    " actions = $6::jsonb WHERE id = $1 RETURNING id",
+	    DB_P(msg_id, f->status, f->content, f->content_html, f->error, acts), &res);
+	if (e != DB_OK)
+		return e;
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		(void)db_rollback(db);
+		return DB_NOTFOUND;
+	}
+	PQclear(res);
+	e = tx_query(db, "chat_finish_response",
+	    "INSERT INTO responses (message_id, model_used, tokens_prompt, tokens_completion,"
+	    " tokens_total, completion_time_ms, time_to_first_token_ms, tokens_estimated)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	    " ON CONFLICT (message_id) DO UPDATE SET model_used = EXCLUDED.model_used,"
+	    " tokens_prompt = EXCLUDED.tokens_prompt,"
+	    " tokens_completion = EXCLUDED.tokens_completion,"
+	    " tokens_total = EXCLUDED.tokens_total,"
+	    " completion_time_ms = EXCLUDED.completion_time_ms,"
+	    " time_to_first_token_ms = EXCLUDED.time_to_first_token_ms,"
+	    " tokens_estimated = EXCLUDED.tokens_estimated",
+	    DB_P(msg_id, f->model_used, tp, tc, tt, ct,
+	    f->time_to_first_token_ms < 0 ? NULL : ttft,
+	    f->tokens_estimated ? "true" : "false"), NULL);
+	if (e != DB_OK)
+		return e;
+	e = tx_query(db, "chat_finish_touch",
+	    "UPDATE conversations SET updated_at = now() WHERE id = $1", DB_P(conv_id), NULL);
+	if (e != DB_OK)
+		return e;
+	/* Delivered at commit, so followers read the whole end. */
+	e = tx_query(db, "chat_notify", "SELECT pg_notify($1, $2)", DB_P(chan, "end"), NULL);
+	if (e != DB_OK)
+		return e;
+	return db_commit(db);
+}
+
+enum db_err
+chat_answer_request_stop(struct db *db, const char *user_id, const char *conv_id,
+    const char *id, bool *was_streaming)
+{
+	char chan[64], mchan[64];
+	PGresult *res;
+	enum db_err e;
+
+	if (!chat_id_valid(conv_id) || !chat_id_valid(id))
+		return DB_NOTFOUND;
+	chat_channel("stop", id, chan);
+	chat_channel("msg", id, mchan);
+	e = db_query(db, "chat_request_stop",
+	    "WITH u AS (UPDATE messages m SET stop_requested = (m.status = 'streaming')"
+	    "  FROM conversations c"
+	    "  WHERE m.id = $3 AND m.conversation_id = $2 AND c.id = m.conversation_id"
+	    "  AND c.user_id = $1 RETURNING m.status)"
+	    " SELECT u.status, pg_notify($4, 'stop'), pg_notify($5, 'stop') FROM u",
+	    DB_P(user_id, conv_id, id, chan, mchan), &res);
+	if (e != DB_OK)
+		return e;
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		return DB_NOTFOUND;
+	}
+	*was_streaming = strcmp(PQgetvalue(res, 0, 0), "streaming") == 0;
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_err
+chat_answer_reap(struct db *db, const char *msg_id, long max_age_s, bool *reaped)
+{
+	char age[24], chan[64];
+	PGresult *res;
+	enum db_err e;
+
+	int_text(age, sizeof age, max_age_s);
+	chat_channel("msg", msg_id, chan);
+	e = db_query(db, "chat_answer_reap",
+	    "WITH u AS (UPDATE messages SET status = 'error',"
+	    " error = 'The answer was interrupted before it was finished.'"
+	    " WHERE id = $1 AND status = 'streaming'"
+	    " AND created_at < now() - make_interval(secs => $2::int) RETURNING id)"
+	    " SELECT pg_notify($3, 'end') FROM u",
+	    DB_P(msg_id, age, chan), &res);
+	if (e != DB_OK)
+		return e;
+	*reaped = PQntuples(res) > 0;
+	PQclear(res);
+	return DB_OK;
+}
+
+/* ---- usage ---- */
+
+enum db_err
+chat_usage(struct db *db, const char *user_id, struct json_object **out)
+{
+	struct json_object *o, *totals;
+	PGresult *res;
+	enum db_err e;
+	long answers = 0, tp = 0, tc = 0, tt = 0;
+
+	e = db_query(db, "chat_usage_models",
+	    "SELECT r.model_used AS model,"
+	    " count(*) FILTER (WHERE m.status <> 'error') AS answers,"
+	    " count(*) FILTER (WHERE m.status = 'error') AS errors,"
+	    " coalesce(sum(r.tokens_prompt), 0)::bigint AS tokens_prompt,"
+	    " coalesce(sum(r.tokens_completion), 0)::bigint AS tokens_completion,"
+	    " coalesce(sum(r.tokens_total), 0)::bigint AS tokens_total,"
+	    " coalesce(round(avg(r.completion_time_ms) FILTER (WHERE m.status <> 'error')),"
+	    "  0)::bigint AS avg_completion_time_ms,"
+	    " coalesce(round(percentile_cont(0.95) WITHIN GROUP (ORDER BY r.completion_time_ms)"
+	    "  FILTER (WHERE m.status <> 'error'))::bigint, 0) AS p95_completion_time_ms,"
+	    " round(avg(r.time_to_first_token_ms) FILTER (WHERE m.status <> 'error'))::bigint"
+	    "  AS avg_time_to_first_token_ms,"
+	    " bool_or(r.tokens_estimated) AS estimated"
+	    " FROM responses r JOIN messages m ON m.id = r.message_id"
+	    " JOIN conversations c ON c.id = m.conversation_id"
+	    " WHERE c.user_id = $1 GROUP BY r.model_used"
+	    " ORDER BY tokens_total DESC, r.model_used",
+	    DB_P(user_id), &res);
+	if (e != DB_OK)
+		return e;
+	o = json_object_new_object();
+	json_object_object_add(o, "items", db_rows_json(res));
+	for (int i = 0; i < PQntuples(res); i++) {
+		answers += strtol(PQgetvalue(res, i, 1), NULL, 10);
+		tp += strtol(PQgetvalue(res, i, 3), NULL, 10);
+		tc += strtol(PQgetvalue(res, i, 4), NULL, 10);
+		tt += strtol(PQgetvalue(res, i, 5), NULL, 10);
+	}
+	PQclear(res);
+	totals = json_object_new_object();
+	json_object_object_add(totals, "answers", json_object_new_int64(answers));
+	json_object_object_add(totals, "tokens_prompt", json_object_new_int64(tp));
+	json_object_object_add(totals, "tokens_completion", json_object_new_int64(tc));
+	json_object_object_add(totals, "tokens_total", json_object_new_int64(tt));
+	json_object_object_add(o, "totals", totals);
+
+	e = db_query(db, "chat_usage_daily",
+	    "SELECT to_char(d.day, 'YYYY-MM-DD') AS date,"
+	    " coalesce(sum(u.tokens_total), 0)::bigint AS tokens_total,"
+	    " count(u.tokens_total) FILTER (WHERE u.ok) AS answers"
+	    " FROM generate_series(current_date - 29, current_date, interval '1 day') AS d(day)"
+	    " LEFT JOIN (SELECT r.created_at::date AS day, r.tokens_total,"
+	    "   m.status <> 'error' AS ok"
+	    "   FROM responses r JOIN messages m ON m.id = r.message_id"
+	    "   JOIN conversations c ON c.id = m.conversation_id"
+	    "   WHERE c.user_id = $1 AND r.created_at >= current_date - 29) u"
+	    "  ON u.day = d.day::date"
+	    " GROUP BY d.day ORDER BY d.day",
+	    DB_P(user_id), &res);
+	if (e != DB_OK) {
+		json_object_put(o);
+		return e;
+	}
+	json_object_object_add(o, "daily", db_rows_json(res));
+	PQclear(res);
+	*out = o;
+	return DB_OK;
+}

@@ -1,0 +1,230 @@
+/* chat.h: the chat store: conversations, messages, answers' receipts and usage, always per owner. */
+#ifndef PARLEY_CHAT_H
+#define PARLEY_CHAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db.h"
+
+struct json_object;
+
+/*
+ * Every function takes the owner's user id and touches only that person's
+ * rows: another user's conversation or message is simply not found
+ * (DB_NOTFOUND), and so is an id that is not a UUID, so callers answer 404
+ * for both. Errors are enum db_err (db.h); outputs are set only on DB_OK.
+ * Every returned JSON value is new (caller puts it).
+ *
+ * A conversation:
+ *	{"id", "title", "default_model", "created_at", "updated_at"}
+ * Lists of conversations also carry "last_message_at" (string or null) and
+ * "message_count" (int); search results carry "snippet" (the start of the
+ * first matching message, plain text, or null when only the title matched).
+ *
+ * A message:
+ *	{"id", "conversation_id", "role" ("user" | "assistant"), "content",
+ *	 "content_html" (assistant: safe HTML rendered when the answer ended,
+ *	 null while it streams; user: null), "model" (user: the per-message
+ *	 override or null; assistant: the answering model), "status"
+ *	 ("complete" | "streaming" | "stopped" | "error"), "error" (string or
+ *	 null), "created_at", "actions" (array of {"tool", "note"}: what the
+ *	 assistant did on the task list, e.g. {"tool": "add_task", "note":
+ *	 "Added task: Buy groceries"}), "response" (assistant, once finished:
+ *	 {"model_used", "tokens_prompt", "tokens_completion", "tokens_total",
+ *	 "completion_time_ms", "time_to_first_token_ms" (int or null),
+ *	 "tokens_estimated" (bool), "created_at"}; otherwise null)}
+ * Timestamps are "YYYY-MM-DDTHH:MM:SS.ffffffZ".
+ */
+
+#define CHAT_TITLE_MAX		200	/* characters, after trimming */
+#define CHAT_CONTENT_MAX	32000	/* characters of a user message */
+#define CHAT_PAGE_DEFAULT	50	/* messages per page */
+#define CHAT_PAGE_MAX		200
+#define CHAT_LIST_MAX		200	/* conversations per page */
+#define CHAT_DEFAULT_TITLE	"New conversation"	/* the title until the first exchange names it */
+
+/* True when s is a UUID in its 36-character text form. */
+bool		 chat_id_valid(const char *s);
+
+/*
+ * Why a title cannot be used ("The title is required."), or NULL when it is
+ * fine; judged after trimming, 1..CHAT_TITLE_MAX characters.
+ */
+const char	*chat_title_invalid(const char *title);
+
+/*
+ * A short title made from a first message: its first six words, single
+ * spaced, at most 60 characters (cut at a word, with "…" when cut), without
+ * trailing punctuation; CHAT_DEFAULT_TITLE when nothing is left. Caller frees.
+ */
+char		*chat_title_from(const char *text);
+
+/* ---- conversations ---- */
+
+/*
+ * A new conversation. title NULL or empty: CHAT_DEFAULT_TITLE (named by
+ * the first exchange); else trimmed and checked (DB_INVALID). model is
+ * stored as given (callers check it with llm_model_known first).
+ */
+enum db_err	 chat_conv_create(struct db *db, const char *user_id, const char *title,
+		    const char *default_model, struct json_object **out);
+
+/* The owner's conversations, most recently active first (updated_at desc). limit 1..CHAT_LIST_MAX. */
+enum db_err	 chat_conv_list(struct db *db, const char *user_id, int limit, int offset,
+		    struct json_object **items);
+
+/*
+ * The owner's conversations whose title or any message contains all the
+ * words of q (PostgreSQL full-text search, 'simple' configuration), most
+ * recently active first. q without words: an empty array.
+ */
+enum db_err	 chat_conv_search(struct db *db, const char *user_id, const char *q, int limit,
+		    int offset, struct json_object **items);
+
+enum db_err	 chat_conv_get(struct db *db, const char *user_id, const char *id,
+		    struct json_object **out);
+
+/*
+ * Changes the title and/or the default model (NULL: unchanged). The title
+ * is trimmed and checked (DB_INVALID); the model is stored as given.
+ * A rename keeps the title from being replaced by the first exchange.
+ * *out (if not NULL): the conversation after.
+ */
+enum db_err	 chat_conv_update(struct db *db, const char *user_id, const char *id,
+		    const char *title, const char *default_model, struct json_object **out);
+
+/* Deletes a conversation with its messages and their responses (cascade). */
+enum db_err	 chat_conv_delete(struct db *db, const char *user_id, const char *id);
+
+/* ---- messages ---- */
+
+/*
+ * A page of a conversation's messages, oldest first: the newest limit
+ * (1..CHAT_PAGE_MAX) messages older than message before (NULL: the
+ * newest). *has_more (if not NULL) says whether older messages exist.
+ * DB_NOTFOUND for an unknown conversation, or a before id that is not a
+ * message of that conversation.
+ */
+enum db_err	 chat_msg_list(struct db *db, const char *user_id, const char *conv_id,
+		    int limit, const char *before, struct json_object **items, bool *has_more);
+
+/* One message, with its response and actions. */
+enum db_err	 chat_msg_get(struct db *db, const char *user_id, const char *conv_id,
+		    const char *id, struct json_object **out);
+
+/* The message's status only ("streaming", ...; copied to out, 16 bytes). */
+enum db_err	 chat_msg_status(struct db *db, const char *user_id, const char *conv_id,
+		    const char *id, char out[16]);
+
+/*
+ * For following an answer: its status, whether the writer was asked to
+ * stop, and the content after the first skip characters (*more, caller
+ * frees) with *nchars the content's whole length in characters.
+ */
+enum db_err	 chat_msg_tail(struct db *db, const char *user_id, const char *conv_id,
+		    const char *id, long skip, char status[16], char **more, long *nchars);
+
+/* ---- the answer engine's writes (answer.c; others use answer.h) ---- */
+
+/*
+ * In one transaction: checks the conversation is the owner's, inserts the
+ * user message (model: the override, or NULL), the assistant message
+ * (status 'streaming', model: the override, else the conversation's
+ * default_model), bumps updated_at, and names the conversation from
+ * content when this is its first message and it still has
+ * CHAT_DEFAULT_TITLE. *user_msg and *asst_msg: the two rows.
+ */
+enum db_err	 chat_exchange_begin(struct db *db, const char *user_id, const char *conv_id,
+		    const char *content, const char *override,
+		    struct json_object **user_msg, struct json_object **asst_msg);
+
+/*
+ * For regenerating: in one transaction, deletes the conversation's last
+ * message when it is an assistant message (and its response) and inserts a
+ * new streaming assistant message for the last user message. *user_msg:
+ * that user message. DB_NOTFOUND: no such conversation or no user message;
+ * DB_CONFLICT: the last answer is still being written.
+ */
+enum db_err	 chat_regenerate_begin(struct db *db, const char *user_id, const char *conv_id,
+		    const char *model, struct json_object **user_msg, struct json_object **asst_msg);
+
+/*
+ * The history for the model: the newest max messages before message
+ * before_id (the answer being written), oldest first, as a JSON array of
+ * {"role", "content"}; assistant messages that failed or are empty are left
+ * out. Also the owner's name (*name, caller frees; may be NULL).
+ */
+enum db_err	 chat_history(struct db *db, const char *user_id, const char *conv_id,
+		    const char *before_id, int max, struct json_object **msgs, char **name);
+
+/*
+ * Saves what an answer has so far (content must be valid UTF-8 without
+ * NULs; actions a JSON array or NULL for unchanged) and notifies followers.
+ * *stop: the writer was asked to stop, or the message is gone
+ * (the result is then DB_NOTFOUND).
+ */
+enum db_err	 chat_answer_save(struct db *db, const char *msg_id, const char *content,
+		    struct json_object *actions, bool *stop);
+
+/* Whether the writer was asked to stop (or the message is gone: true). */
+enum db_err	 chat_answer_stop_requested(struct db *db, const char *msg_id, bool *stop);
+
+/* The final state of an answer, stored in one transaction by chat_answer_finish. */
+struct chat_finish {
+	const char		*status;	/* "complete", "stopped", "error" */
+	const char		*content;
+	const char		*content_html;
+	const char		*error;		/* NULL unless status is "error" */
+	struct json_object	*actions;	/* array; NULL: [] */
+	const char		*model_used;
+	long			 tokens_prompt;
+	long			 tokens_completion;
+	long			 tokens_total;
+	long			 completion_time_ms;
+	long			 time_to_first_token_ms;	/* < 0: none (NULL) */
+	bool			 tokens_estimated;
+};
+
+/*
+ * Stores the answer's end (message row, responses row, conversation's
+ * updated_at), then notifies followers. DB_NOTFOUND when the message was
+ * deleted meanwhile.
+ */
+enum db_err	 chat_answer_finish(struct db *db, const char *conv_id, const char *msg_id,
+		    const struct chat_finish *f);
+
+/*
+ * Asks the writer of the owner's answer id to stop (it may run in another
+ * worker or host): flags the row and notifies. DB_OK also when the answer
+ * had already ended (*was_streaming false).
+ */
+enum db_err	 chat_answer_request_stop(struct db *db, const char *user_id, const char *conv_id,
+		    const char *id, bool *was_streaming);
+
+/*
+ * Marks an answer whose writer vanished (a worker that died mid-answer) as
+ * failed, when it has been streaming for longer than max_age_s seconds.
+ * *reaped: whether it did.
+ */
+enum db_err	 chat_answer_reap(struct db *db, const char *msg_id, long max_age_s, bool *reaped);
+
+/* The NOTIFY channels of a message: "msg_<32 hex>" (new content) and "stop_<32 hex>". Out: 64 bytes. */
+void		 chat_channel(const char *prefix, const char *msg_id, char out[64]);
+
+/* ---- usage ---- */
+
+/*
+ * The owner's usage:
+ *	{"items": [{"model", "answers", "errors", "tokens_prompt",
+ *	   "tokens_completion", "tokens_total", "avg_completion_time_ms",
+ *	   "p95_completion_time_ms", "avg_time_to_first_token_ms" (or null),
+ *	   "estimated" (bool: some counts are estimates)}, ...] by tokens_total desc,
+ *	 "totals": {"answers", "tokens_prompt", "tokens_completion", "tokens_total"},
+ *	 "daily": [{"date": "YYYY-MM-DD", "tokens_total", "answers"}, ...]
+ *	   30 entries, oldest first, ending today (UTC), days without answers as 0}
+ * Answers that failed count in "errors" only; stopped ones count as answers.
+ */
+enum db_err	 chat_usage(struct db *db, const char *user_id, struct json_object **out);
+
+#endif
