@@ -131,10 +131,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		utf8 = utf8 && utf8_valid(titles[i], strlen(titles[i]));
 
 	check_parse(text, utf8);
-	check_split(text, titles, n, utf8);
+	/* Splitting is the slow part: split what a rename hands over, else the whole message. */
 	builtin_parse(text, &p);
-	if (p.rename_rest != NULL)
-		check_split(p.rename_rest, titles, n, utf8);
+	check_split(p.rename_rest != NULL ? p.rename_rest : text, titles, n, utf8);
 	builtin_parse_free(&p);
 	for (i = 0; i < n; i++)
 		free(owned[i]);

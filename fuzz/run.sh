@@ -20,9 +20,11 @@ for name in "$@"; do
 	seeds=$srcdir/fuzz/corpus/$name
 	regress=
 	[ -d "$srcdir/fuzz/regressions/$name" ] && regress=$srcdir/fuzz/regressions/$name
-	# The phrase matcher reads the first 4 KiB: longer inputs check the cut.
+	# The phrase matcher reads the first 4 KiB: slightly longer inputs check the cut.
 	maxlen=4096
-	[ "$name" = phrases ] && maxlen=8192
+	[ "$name" = phrases ] && maxlen=4400
+	dict=
+	[ -f "$srcdir/fuzz/$name.dict" ] && dict=-dict=$srcdir/fuzz/$name.dict
 	log=fuzz/work/$name.log
 	if [ ! -x "$bin" ]; then
 		echo "fuzz_$name: not built ($bin)" >&2
@@ -44,7 +46,7 @@ for name in "$@"; do
 	[ -n "${FUZZ_RUNS:-}" ] && runs=-runs=$FUZZ_RUNS
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	"$bin" -max_total_time="$mode" $runs -max_len=$maxlen -timeout=10 \
+	"$bin" -max_total_time="$mode" $runs $dict -max_len=$maxlen -timeout=10 \
 	    -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix="fuzz/crashes/$name-" ${FUZZ_FLAGS:-} \
 	    "fuzz/work/$name" $seeds $regress >"$log" 2>&1

@@ -99,13 +99,16 @@ fmt_day(char *out, size_t outlen, const char *label)
 static void
 draw_axes(struct buf *out, long max)
 {
-	long step = max / 4, v;
+	long lead = max, step, v;
 	char num[32];
 	double y;
 
-	/* Four steps when max divides evenly, else two (max is 1, 2 or 5 x 10^k). */
-	if (step == 0 || step * 4 != max)
-		step = max / 2 > 0 ? max / 2 : max;
+	/* max is 1, 2 or 5 x 10^k: steps of 2, 5 and 1 x 10^(k-1) read best. */
+	while (lead >= 10)
+		lead /= 10;
+	step = max / (lead == 2 ? 4 : 5);
+	if (step < 1 || step * (max / step) != max)
+		step = 1;
 	buf_puts(out, "<g class=\"chart-y\">");
 	for (v = 0; v <= max; v += step) {
 		y = TOP + PLOT_H - (double)v * PLOT_H / (double)max;

@@ -1,4 +1,4 @@
-/* llm.c: model ids, the provider table, and what every answer gets: timing, token counts, a log line. */
+/* llm.c: model ids, the provider table, and what every answer gets: timing, tokens, a log line. */
 #include "llm.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* llm_builtin.c: builtin/parley: reads task requests in plain English and acts through the task tools. */
+/* llm_builtin.c: builtin/parley: task requests in plain English, carried out through the task tools. */
 #include "llm_builtin.h"
 
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 #define BI_MAX_INPUT	4096	/* bytes of a message the matcher looks at */
 #define BI_LIST_SHOWN	50	/* tasks listed in one answer */
 #define BI_CANDIDATES	10	/* tasks offered when several match */
+#define BI_MAX_SPLITS	16	/* " to " positions a rename tries */
 
 static const char *const intent_names[BI__MAX] = {
 	"help", "greet", "thanks", "add", "list", "complete", "reopen", "delete", "rename",
@@ -1035,12 +1036,19 @@ builtin_rename_split(const char *rest, const char *const *titles, size_t ntitles
 		"say", "read", "be", "become", "now be", "the title", "the name", NULL
 	};
 	char *orig, *low, *best_from = NULL, *best_to = NULL;
-	int best = -1;
+	int best = -1, tries = 0;
 	struct span all;
 
 	normalize(rest != NULL ? rest : "", &orig, &low);
 	all = (struct span){ orig, low, strlen(orig) };
-	for (size_t i = 0; i < all.n; i++) {
+	/*
+	 * Two titles and a separator fit in about 1 KiB; beyond that, or past
+	 * BI_MAX_SPLITS separators, splits are not weighed against the titles,
+	 * so "a to a to a ..." cannot make the matching quadratic.
+	 */
+	if (all.n > 2 * 500 + 100)
+		ntitles = 0;
+	for (size_t i = 0; i < all.n && tries < BI_MAX_SPLITS; i++) {
 		for (const char *const *sep = seps; *sep != NULL; sep++) {
 			size_t k = strlen(*sep);
 			struct span a, b;
@@ -1049,6 +1057,7 @@ builtin_rename_split(const char *rest, const char *const *titles, size_t ntitles
 
 			if (i + k > all.n || memcmp(all.l + i, *sep, k) != 0)
 				continue;
+			tries++;
 			a = (struct span){ all.o, all.l, i };
 			b = (struct span){ all.o + i + k, all.l + i + k, all.n - i - k };
 			clean_ref(&a);

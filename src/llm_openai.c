@@ -1,4 +1,4 @@
-/* llm_openai.c: the OpenAI-compatible Chat Completions client: streaming, tool rounds, timeouts, retry. libcurl lives only here. */
+/* llm_openai.c: the OpenAI-compatible Chat Completions client; the only user of libcurl. */
 #include "llm_openai.h"
 
 #include <errno.h>
@@ -64,14 +64,12 @@ llm_thread_cleanup(struct worker *w)
 	w->curl = NULL;
 }
 
-/* The thread's handle, made on first use and reset (connections kept) after. */
+/* The thread's handle, made on first use; kept, so its connections are reused. */
 static CURL *
 oa_handle(struct worker *w)
 {
 	if (w->curl == NULL)
 		w->curl = curl_easy_init();
-	else
-		curl_easy_reset(w->curl);
 	return w->curl;
 }
 
@@ -271,7 +269,12 @@ oa_tool_delta(struct oa_attempt *a, struct json_object *tc)
 	if ((fn = jget(tc, "function", json_type_object)) != NULL) {
 		if ((s = jstr(fn, "name")) != NULL && c->name.len + strlen(s) < 200)
 			buf_puts(&c->name, s);
-		if ((s = jstr(fn, "arguments")) != NULL) {
+		/* A string by the protocol; some local servers send the object itself. */
+		if ((s = jstr(fn, "arguments")) == NULL &&
+		    jget(fn, "arguments", json_type_object) != NULL)
+			s = json_object_to_json_string_ext(jget(fn, "arguments", json_type_object),
+			    JSON_C_TO_STRING_PLAIN);
+		if (s != NULL) {
 			if (c->args.len + strlen(s) > OA_MAX_ARGS)
 				return OA_TOO_BIG;
 			buf_puts(&c->args, s);
@@ -732,6 +735,7 @@ oa_perform(struct oa_attempt *a, const char *url, struct curl_slist *hdrs,
 
 	if (connect * 1000 > remaining_ms)
 		connect = remaining_ms / 1000 > 0 ? remaining_ms / 1000 : 1;
+	/* Options from the last request are cleared; the connection cache stays. */
 	curl_easy_reset(h);
 	clock_gettime(CLOCK_MONOTONIC, &a->last_data);
 	curl_easy_setopt(h, CURLOPT_URL, url);

@@ -10,6 +10,7 @@
 /* feature headers */
 #include "h_accounts.h"
 #include "h_tasks.h"
+#include "h_proposals.h"
 #include "h_chat_api.h"
 #include "h_chat_pages.h"
 #include "h_usage.h"
@@ -85,6 +86,30 @@ const struct route routes[] = {
 	{ "POST",	"/api/v1/conversations/{id}/messages/{mid}/stop",	h_api_msg_stop,	API },
 	{ "GET",	"/usage",				h_usage_page,		LOGIN },
 	/* proposals routes */
+	{ "GET",	"/proposals",				h_proposals_page,		LOGIN },
+	{ "POST",	"/proposals",				h_proposals_create,		LOGIN },
+	{ "GET",	"/proposals/{id}",			h_proposal_page,		LOGIN },
+	{ "POST",	"/proposals/{id}/answers",		h_proposal_answer,		LOGIN },
+	{ "POST",	"/proposals/{id}/settings",		h_proposal_settings,		LOGIN },
+	{ "POST",	"/proposals/{id}/status",		h_proposal_status,		LOGIN },
+	{ "POST",	"/proposals/{id}/regenerate",		h_proposal_regenerate,		LOGIN },
+	{ "POST",	"/proposals/{id}/sections/{name}",	h_proposal_section_save,	LOGIN },
+	{ "POST",	"/proposals/{id}/sections/{name}/regenerate", h_proposal_section_regenerate, LOGIN },
+	{ "GET",	"/proposals/{id}/delete",		h_proposal_delete_page,		LOGIN },
+	{ "POST",	"/proposals/{id}/delete",		h_proposal_delete,		LOGIN },
+	{ "GET",	"/proposals/{id}/export.md",		h_proposal_export,		LOGIN },
+	{ "GET",	"/api/v1/proposals",			h_api_proposals_list,		API },
+	{ "POST",	"/api/v1/proposals",			h_api_proposals_create,		API },
+	{ "GET",	"/api/v1/proposals/{id}",		h_api_proposal_get,		API },
+	{ "PATCH",	"/api/v1/proposals/{id}",		h_api_proposal_update,		API },
+	{ "DELETE",	"/api/v1/proposals/{id}",		h_api_proposal_delete,		API },
+	{ "POST",	"/api/v1/proposals/{id}/answers",	h_api_proposal_answer,		API },
+	{ "POST",	"/api/v1/proposals/{id}/preview",	h_api_proposal_preview,		API },
+	{ "GET",	"/api/v1/proposals/{id}/sections",	h_api_proposal_sections,	API },
+	{ "GET",	"/api/v1/proposals/{id}/sections/{name}", h_api_proposal_section_get,	API },
+	{ "PUT",	"/api/v1/proposals/{id}/sections/{name}", h_api_proposal_section_put,	API },
+	{ "POST",	"/api/v1/proposals/{id}/sections/{name}/regenerate",
+	    h_api_proposal_section_regenerate, API },
 };
 
 const size_t nroutes = sizeof routes / sizeof routes[0];

@@ -1,4 +1,4 @@
-/* tools.c: the assistant's task tools: argument checks, the task store, results for the model, notes for people. */
+/* tools.c: the task tools the assistant calls: checked arguments, the store, results and notes. */
 #include "tools.h"
 
 #include <stdarg.h>

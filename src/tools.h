@@ -1,4 +1,4 @@
-/* tools.h: the task tools the assistant calls (add_task, list_tasks, complete_task, delete_task, update_task). */
+/* tools.h: the assistant's task tools: add_task, list_tasks, complete_task, delete_task, update_task. */
 #ifndef PARLEY_TOOLS_H
 #define PARLEY_TOOLS_H
 

@@ -476,8 +476,10 @@
 		}
 
 		function sendMessage() {
-			if (busy)
+			if (busy) {
+				say("Wait for the answer to end, or stop it, before sending the next message.");
 				return;
+			}
 			var content = textarea.value;
 			if (content.trim() === "") {
 				showComposerError("Write a message first.");

@@ -91,6 +91,11 @@ script "text:No tools"
 ask -n openai/fake-model "Just talk"
 unlike "$(req 1)" '"tools"' "request: no tools when none are offered"
 
+script "text:Keyless"
+PARLEY_OPENAI_API_KEY="" ask openai/fake-model "Local server"
+is "$(f status)/$(f text)" "ok/Keyless" "request: a server without a key is fine"
+like "$(req 1)" '"authorization":null' "request: no Authorization header without a key"
+
 ##
 # Tool calls
 ##

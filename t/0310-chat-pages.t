@@ -163,12 +163,12 @@ unlike "$BODY" 'asked builtin/parley' "the conversation's own model is not marke
 like "$BODY" '<div class="markdown">' "the answer is shown as rendered Markdown"
 like "$BODY" '<li>Added task: [Bb]uy milk</li>' "the task it added is listed under it"
 like "$BODY" '<dl class="receipt"' "with its receipt"
-like "$BODY" '<dt>Model</dt><dd>builtin/parley</dd>' "naming the model"
+like "$BODY" '<dt>Model</dt> <dd>builtin/parley</dd>' "naming the model"
 like "$BODY" '<dd>[0-9]+ prompt / [0-9]+ completion / [0-9]+ total \(estimated\)</dd>' \
     "the tokens, marked as estimated"
-like "$BODY" '<dt>First token</dt><dd>[0-9.]+ m?s</dd>' "the time to the first token"
-like "$BODY" '<dt>Total time</dt><dd>[0-9.]+ m?s</dd>' "the total time"
-like "$BODY" '<dt>Speed</dt><dd>([0-9.]+ tokens/s|–)</dd>' "and the speed"
+like "$BODY" '<dt>First token</dt> <dd>[0-9.]+ m?s</dd>' "the time to the first token"
+like "$BODY" '<dt>Total time</dt> <dd>[0-9.]+ m?s</dd>' "the total time"
+like "$BODY" '<dt>Speed</dt> <dd>([0-9.]+ tokens/s|–)</dd>' "and the speed"
 like "$BODY" 'data-regenerate>' "the last answer can be regenerated"
 http GET /api/v1/tasks
 like "$(jq -r '.items[].title' <<<"$BODY")" '^[Bb]uy milk$' "the task is really on the list"
@@ -289,6 +289,26 @@ is "$STATUS" 303 "a first message in a new chat"
 http GET "/chat/$CONV2"
 like "$(h1)" '[Ww]hat are my tasks' "names the conversation after it"
 like "$BODY" '[Bb]uy milk' "and the builtin assistant lists the task"
+
+##
+# A long conversation is shown 50 messages at a time
+##
+post /chat model=builtin/parley 'title=Long one'
+CONV3=$(location | sed 's|^/chat/||')
+sql "INSERT INTO messages (conversation_id, role, content, created_at)
+     SELECT '$CONV3', 'user', 'note number ' || n, now() - (100 - n) * interval '1 minute'
+     FROM generate_series(1, 60) AS n" >/dev/null
+http GET "/chat/$CONV3"
+is "$(msg_ids user | wc -l)" 50 "a long conversation shows its newest 50 messages"
+like "$BODY" '<div class="msg-body">note number 11</div>' "from the 11th"
+like "$BODY" '<div class="msg-body">note number 60</div>.*<form class="composer"' "to the newest, just above the composer"
+EARLIER=$(grep -o 'href="/chat/[^"]*?before=[0-9a-f-]*" rel="prev"' <<<"$BODY" | sed 's/href="\([^"]*\)".*/\1/')
+like "$EARLIER" "^/chat/$CONV3\?before=$UUID\$" "with a link to the earlier ones"
+http GET "$EARLIER"
+is "$(msg_ids user | wc -l)" 10 "which shows the 10 before them"
+like "$BODY" '<div class="msg-body">note number 1</div>' "back to the first"
+unlike "$BODY" 'rel="prev"' "with no earlier ones left"
+like "$BODY" 'rel="next">Show the newest messages<' "and a way back to the newest"
 
 ##
 # The list and search

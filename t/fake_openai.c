@@ -67,6 +67,8 @@ static char *script_seen;	/* the script text the step counter belongs to */
 static long step_no;
 static long request_no;
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 static void
 die(const char *fmt, ...)
 {

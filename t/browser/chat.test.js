@@ -1,8 +1,9 @@
 // chat.test.js: the chat in a real browser: answers stream in through chat.js and end with
 // the server's rendering and stats line, Enter sends and Shift+Enter does not, Stop keeps the
-// partial answer, an answer is followed after a reload, regenerate, the builtin assistant adds
-// a task, and the forms work without JavaScript. Run by t/0390-browser-chat.t, which starts
-// t/fake_openai (model openai/fake-model) and passes FAKE_SCRIPT, the file of its next answers.
+// partial answer, an answer is followed after a reload, regenerate, a failing model's error,
+// the builtin assistant adds a task, and the forms work without JavaScript. Run by
+// t/0390-browser-chat.t, which starts t/fake_openai (model openai/fake-model) and passes
+// FAKE_SCRIPT, the file of its next answers.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -208,17 +209,34 @@ test('an answer still being written is followed after a reload', async () => {
 
 test('regenerate replaces the last answer with a new one', async () => {
 	const old = await lastAnswer().getAttribute('id');
-	const count = await page.locator('ol[data-messages] > li.msg').count();
+	const ids = await page.locator('ol[data-messages] > li.msg').evaluateAll((els) => els.map((e) => e.id));
+	const count = ids.length;
 	script('text:A second opinion.');
 	await page.getByRole('button', { name: 'Regenerate the last answer' }).click();
-	await page.waitForFunction((id) => {
+	// The old answer leaves at once; wait for an answer that was not there before.
+	await page.waitForFunction((known) => {
 		const last = [...document.querySelectorAll('ol[data-messages] > li.msg.assistant')].pop();
-		return last && last.id !== id && last.querySelector('[data-receipt]');
-	}, old);
+		return last && !known.includes(last.id) && last.querySelector('[data-receipt]');
+	}, ids);
 	assert.equal(await page.locator(`[id="${old}"]`).count(), 0, 'the old answer is gone');
 	assert.equal(await page.locator('ol[data-messages] > li.msg').count(), count,
 	    'the question is answered once');
 	assert.match(await lastAnswer().locator('.markdown').textContent(), /A second opinion\./);
+	lib.assertNoConsoleErrors(page, (p) => /net::ERR_ABORTED|Failed to fetch|network error/i.test(p.text));
+});
+
+test('a model that fails shows its error in the conversation', async () => {
+	script('status:500');
+	await send('are you there?', 'openai/fake-model');
+	const failed = page.locator('ol[data-messages] > li.msg.assistant[data-status="error"]');
+	await failed.waitFor({ timeout: 20000 });
+	assert.match(await failed.locator('.msg-error').textContent(), /^The answer failed: \S/,
+	    'the error is shown with the answer');
+	assert.equal(await page.locator('ol[data-messages] > li.msg.user').last().locator('.msg-body')
+	    .textContent(), 'are you there?', 'the question is kept');
+	assert.equal(await page.locator('ol[data-messages]').getAttribute('aria-busy'), 'false');
+	assert.equal(await page.locator('form[data-composer] [data-send]').isDisabled(), false,
+	    'the composer can send again');
 	lib.assertNoConsoleErrors(page, (p) => /net::ERR_ABORTED|Failed to fetch|network error/i.test(p.text));
 });
 

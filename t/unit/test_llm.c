@@ -1,4 +1,4 @@
-/* test_llm.c: the model layer without a network: SSE parsing, the builtin assistant, Markdown safety, models, tools. */
+/* test_llm.c: the model layer offline: SSE, the builtin assistant, Markdown safety, models, tools. */
 #include <stdlib.h>
 #include <string.h>
 

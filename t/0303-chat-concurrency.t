@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# 0303-chat-concurrency.t: 64 answers streaming at once from a slow provider hold a thread
+# each, never a whole worker: /healthz and the API keep answering meanwhile, and every
+# answer is completed and stored.
+. "$top_srcdir/t/lib/harness.sh"
+. "$top_srcdir/t/lib/accounts.sh"
+
+FAKE=${FAKE_OPENAI:-$top_builddir/t/fake_openai}
+command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
+[ -x "$FAKE" ] || skip_all "t/fake_openai is not built"
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+
+N=64
+"$FAKE" -P "$T/fake.port" -s "$T/script" -l "$T/requests.jsonl" >/dev/null 2>"$T/fake.log" &
+track $!
+wait_for 50 test -s "$T/fake.port" || bail "fake_openai did not start"
+PORT=$(cat "$T/fake.port")
+export PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1"
+export PARLEY_OPENAI_MODELS=fake-1
+export PARLEY_OPENAI_API_KEY=sk-test-secret
+words=""
+for i in $(seq 1 20); do words="$words w$i"; done
+words=${words# }
+# 20 chunks 250 ms apart: each answer takes about 5 s.
+printf 'slow:250:%s\n' "$words" >"$T/script"
+
+pg_start
+parley_migrate || bail "migrations failed"
+WORKERS=2 THREADS=48 parley_start
+nginx_start
+
+jget() {
+	jq -r "$1" <<<"$BODY"
+}
+
+register_user alice@example.com 'correct horse battery' Alice || bail "cannot register alice"
+http POST /api/v1/conversations -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+    --data-binary '{"default_model": "openai/fake-1"}'
+conv=$(jget .id)
+[ -n "$conv" ] || bail "no conversation"
+
+# Each stream in its own conversation, as 64 people would.
+convs=()
+for i in $(seq 1 $N); do
+	http POST /api/v1/conversations -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+	    --data-binary '{"default_model": "openai/fake-1"}' >/dev/null
+	convs+=("$(jget .id)")
+done
+
+pids=()
+for i in $(seq 1 $N); do
+	curl -sS -N -b "$COOKIE_JAR" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+	    --max-time 60 --data-binary "{\"content\": \"stream $i\", \"stream\": true}" \
+	    "$BASE_URL/api/v1/conversations/${convs[$((i - 1))]}/messages" >"$T/s$i" 2>"$T/s$i.err" &
+	pids+=($!)
+done
+
+# While they stream: /healthz every 50 ms, and how many answers are being written.
+streaming() {
+	sql "SELECT count(*) FROM messages WHERE status = 'streaming'"
+}
+peak=0 checks=0 bad=0 slowest=0
+diag "streams started: $(date +%T.%N)"
+for _ in $(seq 1 60); do
+	out=$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "$BASE_URL/healthz")
+	code=${out% *}
+	t=${out#* }
+	checks=$((checks + 1))
+	[ "$code" = 200 ] || bad=$((bad + 1))
+	ms=$(awk -v t="$t" 'BEGIN { printf "%d", t * 1000 }')
+	[ "$ms" -gt "$slowest" ] && slowest=$ms
+	n=$(streaming)
+	[ "$n" -gt "$peak" ] && peak=$n
+	sleep 0.05
+done
+diag "loop ended: $(date +%T.%N)"
+diag "healthz: $checks checks, slowest ${slowest} ms; peak of $peak answers streaming at once"
+is "$bad" 0 "every /healthz answered 200 while $N answers streamed"
+ok "$( [ "$slowest" -lt 2000 ]; echo $?)" "and within a generous bound (slowest ${slowest} ms)"
+is "$peak" "$N" "all $N answers were being written at the same time"
+
+http GET /api/v1/conversations -H "X-CSRF-Token: $CSRF"
+is "$STATUS" 200 "the API answers while they stream"
+
+for p in "${pids[@]}"; do
+	wait "$p"
+done
+done_ok=0
+for i in $(seq 1 $N); do
+	st=$(awk '/^event: / { ev = $2 } /^data: / { if (ev == "done") print substr($0, 7) }' "$T/s$i" |
+	    jq -r .status 2>/dev/null)
+	[ "$st" = complete ] && done_ok=$((done_ok + 1))
+done
+is "$done_ok" "$N" "every stream ended with done, complete"
+is "$(sql "SELECT count(*) FROM messages WHERE role = 'assistant' AND status = 'complete' AND content = '$words'")" "$N" \
+    "and every answer is stored whole"
+
+done_testing
