@@ -123,7 +123,10 @@ static const char sql_user_export[] =
 	"   FROM tasks t WHERE t.user_id = $1), '[]'),"
 	" 'proposals', COALESCE((SELECT jsonb_agg((to_jsonb(p) - 'user_id') ||"
 	"   jsonb_build_object('sections', COALESCE((SELECT jsonb_agg(to_jsonb(s) - 'session_id'"
-	"     ORDER BY s.section_name) FROM proposal_sections s WHERE s.session_id = p.id), '[]'))"
+	"     ORDER BY s.section_name) FROM proposal_sections s WHERE s.session_id = p.id), '[]'),"
+	"   'usage', COALESCE((SELECT jsonb_agg(to_jsonb(pu) - 'session_id' - 'user_id'"
+	"     ORDER BY pu.created_at, pu.id) FROM proposal_usage pu"
+	"     WHERE pu.session_id = p.id AND pu.user_id = $1), '[]'))"
 	"   ORDER BY p.created_at, p.id) FROM proposal_sessions p WHERE p.user_id = $1), '[]')"
 	") AS export";
 

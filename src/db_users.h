@@ -78,7 +78,7 @@ enum db_err	 db_token_by_hash(struct db *db, const char *user_id, const char *to
 /*
  * Everything user_id owns, as one JSON document: the account, sessions and
  * tokens (without secrets), conversations with messages and usage, tasks,
- * proposals with sections.
+ * proposals with sections and usage.
  */
 enum db_err	 db_user_export(struct db *db, const char *user_id, struct json_object **out);
 

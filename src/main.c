@@ -9,6 +9,7 @@
 #include "cmd_seed.h"
 #include "cmd_user.h"
 #include "config.h"
+#include "llm.h"
 #include "log.h"
 #include "migrate.h"
 #include "serve.h"
@@ -153,6 +154,11 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0) {
 		fputs("parley: libsodium failed to start\n", stderr);
+		return 1;
+	}
+	/* Before any fork or thread: libcurl's global state is set up once per process tree. */
+	if (llm_global_init() != 0) {
+		fputs("parley: libcurl failed to start\n", stderr);
 		return 1;
 	}
 	/* Global options come before the command: parley --config FILE serve ... */

@@ -1227,9 +1227,8 @@ static const char *const section_asks[PS__MAX] = {
 	"work, then one closing sentence.",
 };
 
-void
-proposal_section_prompt(struct json_object *proposal, enum proposal_section s,
-    char **system, char **user)
+char *
+proposal_section_prompt(struct json_object *proposal, enum proposal_section s)
 {
 	const struct proposal_section_info *info = proposal_section(s);
 	struct buf b = BUF_INIT;
@@ -1238,12 +1237,12 @@ proposal_section_prompt(struct json_object *proposal, enum proposal_section s,
 		s = PS_EXECUTIVE_SUMMARY;
 		info = proposal_section(s);
 	}
-	*system = xstrdup(
+	buf_puts(&b,
 	    "You write clear, persuasive client proposals for freelancers and small agencies. "
 	    "Write in plain, professional English, as \"we\" for the team sending the proposal, "
 	    "and call the client by name. Answer with the section's text in Markdown only: no "
 	    "heading with the section's title, no preamble, no remarks about the text. Use only "
-	    "the facts given; do not invent prices, dates or names.");
+	    "the facts given; do not invent prices, dates or names.\n\n");
 	buf_printf(&b, "Write the \"%s\" section of a client proposal.\n\n%s\n\n"
 	    "The facts, as the freelancer gave them:\n", info->title, section_asks[s]);
 	for (int f = 0; f < PF__MAX; f++) {
@@ -1266,7 +1265,7 @@ proposal_section_prompt(struct json_object *proposal, enum proposal_section s,
 		}
 		buf_putc(&b, '\n');
 	}
-	*user = buf_detach(&b);
+	return buf_detach(&b);
 }
 
 const char *
@@ -1349,39 +1348,34 @@ proposal_write_section(struct worker *w, const char *user_id, struct json_object
 
 	if (strcmp(model, BUILTIN_MODEL) == 0) {
 		struct timespec t0, t1;
-		char *sys, *ask;
+		char *ask;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		text = proposal_builtin_section(proposal, s);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		/* Counted like the builtin chat model does: estimates, from what it read and wrote. */
-		proposal_section_prompt(proposal, s, &sys, &ask);
-		u.tokens_prompt = llm_estimate_tokens(sys) + llm_estimate_tokens(ask);
+		ask = proposal_section_prompt(proposal, s);
+		u.tokens_prompt = llm_estimate_tokens(ask);
 		u.tokens_completion = llm_estimate_tokens(text);
 		u.tokens_total = u.tokens_prompt + u.tokens_completion;
 		u.tokens_estimated = true;
 		u.completion_time_ms = ms_between(&t0, &t1);
 		u.time_to_first_token_ms = u.completion_time_ms;
-		free(sys);
 		free(ask);
 	} else {
-		struct llm_message msgs[2];
+		struct llm_message msg;
 		struct llm_request rq;
 		struct llm_result lr;
-		char *sys, *ask;
+		char *ask = proposal_section_prompt(proposal, s);
 
-		proposal_section_prompt(proposal, s, &sys, &ask);
-		msgs[0].role = "system";
-		msgs[0].content = sys;
-		msgs[1].role = "user";
-		msgs[1].content = ask;
+		msg.role = "user";
+		msg.content = ask;
 		memset(&rq, 0, sizeof rq);
 		rq.model = model;
-		rq.msgs = msgs;
-		rq.nmsgs = 2;
+		rq.msgs = &msg;
+		rq.nmsgs = 1;
 		rq.tools = false;
 		(void)llm_complete(w, &rq, NULL, &lr);
-		free(sys);
 		free(ask);
 		u.tokens_prompt = lr.tokens_prompt;
 		u.tokens_completion = lr.tokens_completion;

@@ -32,11 +32,11 @@ char		*proposal_markdown_document(struct json_object *proposal,
 		    struct json_object *sections);
 
 /*
- * The messages sent to a remote model for section s: a system message and
- * the request with the answers. Caller frees both.
+ * The request sent to a remote model for section s: what to write and how,
+ * then the six answers. One user message: the provider adds its own system
+ * message, and some local servers accept only one. Caller frees.
  */
-void		 proposal_section_prompt(struct json_object *proposal, enum proposal_section s,
-		    char **system, char **user);
+char		*proposal_section_prompt(struct json_object *proposal, enum proposal_section s);
 
 enum pw_status {
 	PW_OK = 0,

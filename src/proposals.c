@@ -238,6 +238,27 @@ trimmed(const char *s)
 	return xstrndup(s, (size_t)(e - s));
 }
 
+/*
+ * s with "\r\n" and lone "\r" made "\n": browsers send text areas with
+ * CRLF, and Markdown and the export should not carry them. Caller frees.
+ */
+static char *
+unix_lines(const char *s)
+{
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+
+	for (; *s; s++) {
+		if (*s == '\r') {
+			*o++ = '\n';
+			if (s[1] == '\n')
+				s++;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
 static bool
 blank(const char *s)
 {
@@ -521,7 +542,11 @@ proposals_answer(struct db *db, const char *user_id, const char *id,
 		return DB_INVALID;
 	if (!proposal_id_valid(id))
 		return DB_NOTFOUND;
-	a = trimmed(answer);
+	{
+		char *u = unix_lines(answer);
+		a = trimmed(u);
+		free(u);
+	}
 	if (a[0] == '\0' || chars(a) > PROPOSAL_ANSWER_MAX) {
 		free(a);
 		return DB_INVALID;
@@ -666,11 +691,13 @@ proposal_section_put(struct db *db, const char *user_id, const char *id,
 {
 	PGresult *res;
 	enum db_err e;
+	char *text;
 
 	if (!proposal_id_valid(id) || (unsigned)s >= PS__MAX)
 		return DB_NOTFOUND;
 	if (content == NULL || chars(content) > PROPOSAL_SECTION_MAX)
 		return DB_INVALID;
+	text = unix_lines(content);
 	/* The proposal's updated_at moves too: the list shows its last change. */
 	e = db_query(db, "proposal_section_put",
 	    "WITH p AS (UPDATE proposal_sessions SET updated_at = now()"
@@ -681,7 +708,8 @@ proposal_section_put(struct db *db, const char *user_id, const char *id,
 	    " SET content = EXCLUDED.content, model_used = EXCLUDED.model_used,"
 	    " last_updated = now()"
 	    " RETURNING " SECTION_COLS ", (s.xmax = 0) AS created",
-	    DB_P(id, user_id, sections[s].info.name, content, model_used), &res);
+	    DB_P(id, user_id, sections[s].info.name, text, model_used), &res);
+	free(text);
 	if (e != DB_OK)
 		return e;
 	if (PQntuples(res) < 1) {

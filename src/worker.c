@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "llm.h"
 #include "log.h"
 #include "response.h"
 #include "routes.h"
@@ -301,6 +302,7 @@ thread_main(void *arg)
 		atomic_store(&s->busy, 0);
 	}
 	FCGX_Free(&fr, 1);
+	llm_thread_cleanup(&s->w);
 	atomic_store(&s->done, 1);
 	return NULL;
 }

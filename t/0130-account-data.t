@@ -55,7 +55,8 @@ owned() {
 	    || ' tasks=' || (SELECT count(*) FROM tasks WHERE user_id = '$1')
 	    || ' proposal_sessions=' || (SELECT count(*) FROM proposal_sessions WHERE user_id = '$1')
 	    || ' proposal_sections=' || (SELECT count(*) FROM proposal_sections s
-	        JOIN proposal_sessions p ON p.id = s.session_id WHERE p.user_id = '$1')"
+	        JOIN proposal_sessions p ON p.id = s.session_id WHERE p.user_id = '$1')
+	    || ' proposal_usage=' || (SELECT count(*) FROM proposal_usage WHERE user_id = '$1')"
 }
 
 COOKIE_JAR=$T/jar.bob
@@ -180,10 +181,12 @@ sql "WITH m2 AS (INSERT INTO messages (conversation_id, role, content, model)
     INSERT INTO responses (message_id, model_used, tokens_prompt, tokens_completion, tokens_total,
         completion_time_ms) SELECT id, 'builtin/parley', 5, 3, 8, 12 FROM m2"
 sql "INSERT INTO tasks (user_id, title) VALUES ('$A', 'Pack bags'), ('$B', 'Bob''s secret task')"
-sql "WITH p AS (INSERT INTO proposal_sessions (user_id, title, client_name)
-        VALUES ('$A', 'Website', 'Acme') RETURNING id)
-    INSERT INTO proposal_sections (session_id, section_name, content)
-        SELECT id, 'executive_summary', 'We build it.' FROM p"
+prop=$(sql "INSERT INTO proposal_sessions (user_id, title, client_name)
+    VALUES ('$A', 'Website', 'Acme') RETURNING id")
+sql "INSERT INTO proposal_sections (session_id, section_name, content)
+    VALUES ('$prop', 'executive_summary', 'We build it.')"
+sql "INSERT INTO proposal_usage (session_id, user_id, section_name, model_used, tokens_total)
+    VALUES ('$prop', '$A', 'executive_summary', 'builtin/parley', 42)"
 
 http GET /account/export
 is "$STATUS" 200 "the export downloads"
@@ -199,6 +202,8 @@ is "$(jget '[.conversations[0].messages[] | .role + ": " + .content] | @json')" 
 is "$(jget '.conversations[0].messages[1].response.tokens_total')" 8 "and each answer's usage"
 is "$(jget '.proposals[0] | [.title, .client_name, .sections[0].section_name, .sections[0].content] | @json')" \
     '["Website","Acme","executive_summary","We build it."]' "the proposals with their sections"
+is "$(jget '.proposals[0].usage[0] | [.section_name, .tokens_total] | @json')" '["executive_summary",42]' \
+    "and the usage of writing them"
 is "$(jget '[.api_tokens[].name] | sort | @json')" '["Backup script","for export"]' "the API tokens by name"
 is "$(jget '.sessions | length')" 1 "the sessions"
 unlike "$BODY" 'password_hash|argon2|token_hash|csrf_secret' "no password hash, token hash or CSRF secret"
@@ -212,7 +217,7 @@ is "$STATUS" 303 "the export needs a login"
 ##
 sql "INSERT INTO login_attempts (login, ip) VALUES ('alice@example.com', '127.0.0.1')"
 before=$(owned "$A")
-is "$before" "users=1 auth_sessions=1 api_tokens=2 conversations=1 messages=2 responses=1 tasks=1 proposal_sessions=1 proposal_sections=1" \
+is "$before" "users=1 auth_sessions=1 api_tokens=2 conversations=1 messages=2 responses=1 tasks=1 proposal_sessions=1 proposal_sections=1 proposal_usage=1" \
     "Alice owns rows in every table"
 http POST /account/delete --data-urlencode password='brand new password'
 is "$STATUS" 403 "deleting without the CSRF token is refused (403)"
@@ -227,7 +232,7 @@ post /account/delete password='brand new password'
 is "$STATUS" 303 "the right password deletes the account (303)"
 is "$(header Location)" "/login?deleted=1" "and goes to the sign-in page"
 like "$(grep -i '^set-cookie: parley_session' <<<"$HEADERS")" 'Max-Age=0' "the session cookie is removed"
-is "$(owned "$A")" "users=0 auth_sessions=0 api_tokens=0 conversations=0 messages=0 responses=0 tasks=0 proposal_sessions=0 proposal_sections=0" \
+is "$(owned "$A")" "users=0 auth_sessions=0 api_tokens=0 conversations=0 messages=0 responses=0 tasks=0 proposal_sessions=0 proposal_sections=0 proposal_usage=0" \
     "every row Alice owned is gone"
 is "$(sql "SELECT count(*) FROM login_attempts WHERE login = 'alice@example.com'")" 0 \
     "her sign-in attempts too"

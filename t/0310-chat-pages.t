@@ -135,6 +135,8 @@ is "$STATUS" 404 "nor delete it"
 http GET /chat
 unlike "$BODY" "/chat/$CONV" "their list does not show it"
 as A
+http GET /chat/not-a-conversation
+is "$STATUS" 404 "an address that is not a conversation id is a 404"
 
 ##
 # Sending without JavaScript

@@ -132,7 +132,7 @@ test('the sixth answer shows the written document', async () => {
 		'Executive summary', 'Objectives', 'Scope and deliverables',
 		'Timeline and milestones', 'Technology approach', 'Next steps',
 	]);
-	assert.match(await page.locator('#section-timeline .markdown').textContent(), /Discovery: 2 weeks/);
+	assert.match(await page.locator('#section-timeline [data-section-body]').textContent(), /Discovery: 2 weeks/);
 	assert.ok(await page.locator('[data-print]').isVisible(), 'the print button shows with JavaScript');
 	assert.equal(await page.locator('form .doc').count(), 0, 'the document is not inside a form');
 	await shot('document');
