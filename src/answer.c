@@ -22,6 +22,7 @@
 #include "xalloc.h"
 
 #define SAVE_EVERY_MS		200	/* the row is written at most this often while text grows */
+#define HEARTBEAT_MS		5000	/* and at least this often, to show the writer is alive */
 #define STOP_CHECK_MS		1000	/* the stop flag is read at least this often without a NOTIFY */
 #define TICK_MS			1000	/* the caller's tick, at most this often */
 #define HISTORY_MAX		50	/* messages sent to the model */
@@ -351,16 +352,21 @@ feed(struct answer *a, const char *s, size_t n)
 	}
 }
 
-/* Stores the text so far when it changed and the last save is old enough (or force). */
+/*
+ * Stores the text so far when it changed and the last save is old enough
+ * (or force), and checks in every HEARTBEAT_MS even when nothing changed,
+ * so that followers can tell a slow model from a writer that died.
+ */
 static void
 maybe_save(struct answer *a, bool force)
 {
-	bool stop = false;
+	bool stop = false, changed = a->text.len != a->saved || a->actions_dirty;
+	long age = ms_since(&a->last_save);
 	enum db_err e;
 
-	if (a->text.len == a->saved && !a->actions_dirty)
+	if (!changed && age < HEARTBEAT_MS)
 		return;
-	if (!force && ms_since(&a->last_save) < SAVE_EVERY_MS)
+	if (changed && !force && age < SAVE_EVERY_MS)
 		return;
 	e = chat_answer_save(a->w->db, a->id, buf_cstr(&a->text),
 	    a->actions_dirty ? a->actions : NULL, &stop);
@@ -581,17 +587,6 @@ answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_objec
 
 /* ---- stopping and following ---- */
 
-/* The answer's writer vanished if it has streamed for this long (seconds). */
-static long
-stale_after(const struct worker *w)
-{
-	long total = 300;
-
-	if (w->app != NULL && w->app->cfg != NULL && w->app->cfg->llm_total_timeout > 0)
-		total = w->app->cfg->llm_total_timeout;
-	return 2 * total + 60;
-}
-
 /* Renders the kept text of an answer that was reaped, so pages show it like any other. */
 static void
 render_reaped(struct worker *w, const char *user_id, const char *conv_id, const char *id)
@@ -631,6 +626,16 @@ answer_stop(struct worker *w, const char *user_id, const char *conv_id,
 		if ((e = chat_msg_status(w->db, user_id, conv_id, id, status)) != DB_OK)
 			break;
 		streaming = strcmp(status, "streaming") == 0;
+	}
+	if (e == DB_OK && streaming) {
+		bool reaped = false;
+
+		/* Nobody is writing it any more: end it here. */
+		if (chat_answer_reap(w->db, id, CHAT_WRITER_STALE_S, &reaped) == DB_OK && reaped) {
+			log_warn("answer %s: its writer vanished; marked as failed", id);
+			render_reaped(w, user_id, conv_id, id);
+			streaming = false;
+		}
 	}
 	listen_chan(w->db, "UNLISTEN", chan);
 	(void)drain_notifies(w->db);
@@ -697,7 +702,7 @@ answer_follow(struct worker *w, const char *user_id, const char *conv_id,
 			free(more);
 		if (strcmp(st, "streaming") != 0)
 			break;
-		if (chat_answer_reap(w->db, id, stale_after(w), &reaped) == DB_OK && reaped) {
+		if (chat_answer_reap(w->db, id, CHAT_WRITER_STALE_S, &reaped) == DB_OK && reaped) {
 			log_warn("answer %s: its writer vanished; marked as failed", id);
 			render_reaped(w, user_id, conv_id, id);
 			break;

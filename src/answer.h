@@ -108,7 +108,8 @@ void		 answer_free(struct answer *a);	/* accepts NULL */
  * to wait_ms for it to store the end. *out (if not NULL): the message as it
  * is then; *ended: whether its status is no longer 'streaming' (so 200
  * rather than 202). Stopping an answer that had already ended changes
- * nothing and is DB_OK. DB_NOTFOUND: no such message of the owner's.
+ * nothing and is DB_OK; one whose writer vanished is marked failed.
+ * DB_NOTFOUND: no such message of the owner's.
  */
 enum db_err	 answer_stop(struct worker *w, const char *user_id, const char *conv_id,
 		    const char *id, long wait_ms, struct json_object **out, bool *ended);
@@ -133,8 +134,8 @@ struct answer_follow_cb {
  * second in case notifications cannot arrive, e.g. behind PgBouncer in
  * transaction mode), then done. An answer that had already ended gives
  * start, one delta (if it has text) and done at once. An answer whose
- * writer vanished is marked failed after the model's whole-answer timeout
- * and reported as done with status 'error'.
+ * writer vanished (no check-in for CHAT_WRITER_STALE_S seconds: its worker
+ * died) is marked failed, its text kept, and reported with status 'error'.
  * DB_NOTFOUND: no such message of the owner's; DB_OK otherwise (also
  * when a callback stopped it).
  */

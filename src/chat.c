@@ -700,9 +700,11 @@ chat_regenerate_begin(struct db *db, const char *user_id, const char *conv_id,
 	def = xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 
+	/* An answer whose writer fell silent is replaced like a finished one. */
 	e = tx_query(db, "chat_regen_last",
-	    "SELECT id, role, status FROM messages WHERE conversation_id = $1"
-	    " ORDER BY created_at DESC, id DESC LIMIT 1",
+	    "SELECT id, role, status = 'streaming' AND writer_seen_at >"
+	    " now() - make_interval(secs => " CHAT_STALE_S_SQL ") FROM messages"
+	    " WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
 	    DB_P(conv_id), &res);
 	if (e != DB_OK)
 		goto out;
@@ -714,7 +716,7 @@ chat_regenerate_begin(struct db *db, const char *user_id, const char *conv_id,
 	if (strcmp(PQgetvalue(res, 0, 1), "assistant") == 0) {
 		char *last = xstrdup(PQgetvalue(res, 0, 0));
 
-		if (strcmp(PQgetvalue(res, 0, 2), "streaming") == 0) {
+		if (PQgetvalue(res, 0, 2)[0] == 't') {
 			PQclear(res);
 			free(last);
 			e = DB_CONFLICT;
@@ -841,7 +843,7 @@ chat_answer_save(struct db *db, const char *msg_id, const char *content,
 	/* A row no longer streaming (reaped) or gone (deleted) tells the writer to stop. */
 	e = db_query(db, "chat_answer_save",
 	    "WITH u AS (UPDATE messages SET content = $2,"
-	    " actions = coalesce($3::jsonb, actions)"
+	    " actions = coalesce($3::jsonb, actions), writer_seen_at = now()"
 	    " WHERE id = $1 AND status = 'streaming' RETURNING stop_requested)"
 	    " SELECT u.stop_requested, pg_notify($4, 'more') FROM u",
 	    DB_P(msg_id, content, acts, chan), &res);
@@ -985,7 +987,7 @@ chat_answer_reap(struct db *db, const char *msg_id, long max_age_s, bool *reaped
 	    "WITH u AS (UPDATE messages SET status = 'error',"
 	    " error = 'The answer was interrupted before it was finished.'"
 	    " WHERE id = $1 AND status = 'streaming'"
-	    " AND created_at < now() - make_interval(secs => $2::int) RETURNING id)"
+	    " AND writer_seen_at < now() - make_interval(secs => $2::int) RETURNING id)"
 	    " SELECT pg_notify($3, 'end') FROM u",
 	    DB_P(msg_id, age, chan), &res);
 	if (e != DB_OK)

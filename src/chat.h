@@ -43,6 +43,13 @@ struct json_object;
 #define CHAT_PAGE_MAX		200
 #define CHAT_LIST_MAX		200	/* conversations per page */
 #define CHAT_DEFAULT_TITLE	"New conversation"	/* the title until the first exchange names it */
+/*
+ * A streaming answer whose writer has not saved or said it is alive for this
+ * long (seconds) lost its writer (a worker that died); writers check in every
+ * few seconds.
+ */
+#define CHAT_WRITER_STALE_S	60
+#define CHAT_STALE_S_SQL	"60"	/* the same, for SQL text */
 
 /* True when s is a UUID in its 36-character text form. */
 bool		 chat_id_valid(const char *s);
@@ -144,7 +151,8 @@ enum db_err	 chat_exchange_begin(struct db *db, const char *user_id, const char 
  * message when it is an assistant message (and its response) and inserts a
  * new streaming assistant message for the last user message. *user_msg:
  * that user message. DB_NOTFOUND: no such conversation or no user message;
- * DB_CONFLICT: the last answer is still being written.
+ * DB_CONFLICT: the last answer is still being written (an answer whose
+ * writer vanished, see CHAT_WRITER_STALE_S, is replaced).
  */
 enum db_err	 chat_regenerate_begin(struct db *db, const char *user_id, const char *conv_id,
 		    const char *model, struct json_object **user_msg, struct json_object **asst_msg);
@@ -160,7 +168,8 @@ enum db_err	 chat_history(struct db *db, const char *user_id, const char *conv_i
 
 /*
  * Saves what an answer has so far (content must be valid UTF-8 without
- * NULs; actions a JSON array or NULL for unchanged) and notifies followers.
+ * NULs; actions a JSON array or NULL for unchanged), records that the
+ * writer is alive, and notifies followers.
  * *stop: the writer was asked to stop, or the message is gone
  * (the result is then DB_NOTFOUND).
  */
@@ -204,8 +213,8 @@ enum db_err	 chat_answer_request_stop(struct db *db, const char *user_id, const 
 
 /*
  * Marks an answer whose writer vanished (a worker that died mid-answer) as
- * failed, when it has been streaming for longer than max_age_s seconds.
- * *reaped: whether it did.
+ * failed, when the writer has not been heard from (chat_answer_save) for
+ * max_age_s seconds. *reaped: whether it did.
  */
 enum db_err	 chat_answer_reap(struct db *db, const char *msg_id, long max_age_s, bool *reaped);
 

@@ -85,17 +85,22 @@ all_answered(struct json_object *p)
 	return json_object_object_get_ex(p, "next_question", &v) && v == NULL;
 }
 
+/* True for NULL or only white space. */
+static bool
+blank(const char *v)
+{
+	if (v == NULL)
+		return true;
+	for (; *v; v++)
+		if (!isspace((unsigned char)*v))
+			return false;
+	return true;
+}
+
 static bool
 has_answer(struct json_object *p, enum proposal_field f)
 {
-	const char *v = jstr(p, proposal_question(f)->field);
-
-	if (v == NULL)
-		return false;
-	for (; *v; v++)
-		if (!isspace((unsigned char)*v))
-			return true;
-	return false;
+	return !blank(jstr(p, proposal_question(f)->field));
 }
 
 static void
@@ -322,6 +327,31 @@ page_data(struct req *r, struct json_object *p)
 	json_object_object_add(d, "proposal_id", json_object_new_string(jstr(p, "id")));
 	json_object_object_add(d, "proposal", p);
 	return d;
+}
+
+/*
+ * A required text field of 1..max characters, where a line break sent as
+ * CRLF (as browsers send text areas) counts once, as it is stored.
+ * 0 with *out set (caller frees), or -1 with an error in fe.
+ */
+static int
+read_text(const struct req *r, struct form_errors *fe, const char *name, const char *label,
+    size_t max, char **out)
+{
+	size_t n = 0;
+
+	if (form_text(r, fe, name, label, true, 1, 2 * max, out) == -1)
+		return -1;
+	for (const char *p = *out; *p; p++)
+		if (((unsigned char)*p & 0xC0) != 0x80 && *p != '\r')
+			n++;
+	if (n > max) {
+		form_error(fe, name, "%s must be at most %zu characters (it has %zu).", label, max, n);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- the list ---- */
@@ -738,9 +768,10 @@ h_proposal_answer(struct req *r)
 	if (action == NULL)
 		action = "next";
 
-	(void)form_text(r, &fe, "answer", "Your answer", false, 0, PROPOSAL_ANSWER_MAX, &answer);
 	/* Back and Save may leave an empty step empty; Next needs an answer. */
-	if (fe.n == 0 && (answer == NULL || answer[0] == '\0') && strcmp(action, "next") == 0)
+	if (!blank(req_form(r, "answer")))
+		(void)read_text(r, &fe, "answer", "Your answer", PROPOSAL_ANSWER_MAX, &answer);
+	else if (strcmp(action, "next") == 0)
 		form_error(&fe, "answer", "Please answer the question before you go on.");
 	if (fe.n > 0) {
 		render_wizard(r, 422, p, n, req_form(r, "answer"), &fe, sections_written(r, p));
@@ -960,8 +991,7 @@ h_proposal_section_save(struct req *r)
 		return;
 	}
 	snprintf(anchor, sizeof anchor, "section-%s", proposal_section((enum proposal_section)s)->name);
-	(void)form_text(r, &fe, "content", "The section's text", true, 1, PROPOSAL_SECTION_MAX,
-	    &content);
+	(void)read_text(r, &fe, "content", "The section's text", PROPOSAL_SECTION_MAX, &content);
 	if (action != NULL && strcmp(action, "preview") == 0) {
 		struct doc_opts o = { .open = s, .draft = req_form(r, "content"), .preview = true };
 
@@ -1266,7 +1296,7 @@ h_api_proposal_answer(struct req *r)
 		form_error(&fe, "field", "There is no field called \u201c%.60s\u201d: use one of "
 		    "client_name, project_title, project_goals, timeline, deliverables, "
 		    "technologies.", field);
-	(void)form_text(r, &fe, "answer", "Answer", true, 1, PROPOSAL_ANSWER_MAX, &answer);
+	(void)read_text(r, &fe, "answer", "Answer", PROPOSAL_ANSWER_MAX, &answer);
 	if (fe.n > 0) {
 		form_errors_respond(r, &fe);
 		goto done;
@@ -1363,8 +1393,7 @@ h_api_proposal_section_put(struct req *r)
 	raw = form_str(r, "content", &wrong);
 	if (wrong)
 		form_error(&fe, "content", "Content must be a string.");
-	else if (form_text(r, &fe, "content", "Content", true, 1, PROPOSAL_SECTION_MAX,
-	    &content) == 0)
+	else if (read_text(r, &fe, "content", "Content", PROPOSAL_SECTION_MAX, &content) == 0)
 		free(content);
 	if (fe.n > 0) {
 		form_errors_respond(r, &fe);

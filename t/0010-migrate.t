@@ -50,7 +50,7 @@ like "$OUT" $'current: none.*\npending:\n  0001_initial' "status lists 0001_init
 migrate up
 is "$RC" 0 "up from empty succeeds"
 like "$OUT" 'applying 0001_initial \.\.\. done' "up says what it applied"
-is "$(user_tables)" "api_tokens auth_sessions conversations login_attempts messages proposal_sections proposal_sessions responses tasks users" \
+is "$(user_tables)" "api_tokens auth_sessions conversations login_attempts messages proposal_sections proposal_sessions proposal_usage responses tasks users" \
     "up creates every table of the data model"
 is "$(applied_versions)" "1:0001_initial" "schema_migrations records the version"
 schema_dump "$T/schema-1.sql"
@@ -98,7 +98,7 @@ ok $? "the compared dump really holds the schema"
 migrate stamp none
 is "$RC" 0 "stamp none succeeds"
 is "$(applied_versions)" "" "stamp none unrecords every version"
-is "$(user_tables | wc -w)" 10 "stamp runs no SQL: the tables are still there"
+is "$(user_tables | wc -w)" 11 "stamp runs no SQL: the tables are still there"
 migrate history
 is "$OUT" "no migration is applied" "history of a database with nothing applied"
 
@@ -233,7 +233,7 @@ like "$ERR" "$T/edited/0001_initial\.up\.sql was changed after it was applied" \
 migrate --dir "$T/edited" down
 is "$RC" 1 "down refuses too"
 like "$ERR" "0001_initial\.up\.sql was changed after it was applied" "with the same message"
-is "$(user_tables | wc -w)" 10 "nothing was reverted"
+is "$(user_tables | wc -w)" 11 "nothing was reverted"
 migrate --dir "$T/edited" status
 like "$OUT" "changed: $T/edited/0001_initial\.up\.sql" "status points out the changed file"
 

@@ -234,6 +234,15 @@ is "$(header Location)" "/login?deleted=1" "and goes to the sign-in page"
 like "$(grep -i '^set-cookie: parley_session' <<<"$HEADERS")" 'Max-Age=0' "the session cookie is removed"
 is "$(owned "$A")" "users=0 auth_sessions=0 api_tokens=0 conversations=0 messages=0 responses=0 tasks=0 proposal_sessions=0 proposal_sections=0 proposal_usage=0" \
     "every row Alice owned is gone"
+# Every table with a user_id column, including ones added after this test was written.
+owner_tables=$(sql "SELECT table_name FROM information_schema.columns
+    WHERE column_name = 'user_id' AND table_schema = current_schema() ORDER BY 1")
+left=''
+for tbl in $owner_tables; do
+	n=$(sql "SELECT count(*) FROM $tbl WHERE user_id = '$A'")
+	[ "$n" = 0 ] || left+="$tbl=$n "
+done
+is "$left" "" "no table with a user_id column ($(echo $owner_tables)) keeps a row of hers"
 is "$(sql "SELECT count(*) FROM login_attempts WHERE login = 'alice@example.com'")" 0 \
     "her sign-in attempts too"
 is "$(sql "SELECT count(*) FROM tasks WHERE user_id = '$B'") $(sql "SELECT count(*) FROM users")" "1 1" \

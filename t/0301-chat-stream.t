@@ -196,4 +196,35 @@ wait_for 50 grep -q '^event: start' "$T/s4"
 wait "$BG_PID"
 is "$(sse_data "$T/s4" done | jq -r .status)" complete "another answer written after a stop completes"
 
+##
+# An answer whose writer died (its worker crashed) does not stream for ever
+##
+dead=$(sql "INSERT INTO messages (conversation_id, role, content, model, status, writer_seen_at)
+    VALUES ('$other', 'user', 'are you there?', NULL, 'complete', now() - interval '3 minutes'),
+           ('$other', 'assistant', 'Half an', 'openai/fake-1', 'streaming', now() - interval '2 minutes')
+    RETURNING id" | tail -n 1)
+http GET "/api/v1/conversations/$other/messages/$dead/events" -N
+printf '%s\n' "$BODY" >"$T/d1"
+is "$(sse_names "$T/d1")" "start,delta,error" "following it: start, what there is, then an error"
+is "$(sse_data "$T/d1" error | jq -r .assistant_message.status)" error "it is marked failed"
+api GET "/api/v1/conversations/$other/messages/$dead"
+is "$(jget .content)" "Half an" "its text is kept"
+like "$(jget .error)" "interrupted" "with a clear message"
+is "$(jget .content_html)" "<p>Half an</p>" "and its HTML"
+
+dead=$(sql "INSERT INTO messages (conversation_id, role, content, model, status, writer_seen_at)
+    VALUES ('$other', 'assistant', 'Another half', 'openai/fake-1', 'streaming', now() - interval '2 minutes')
+    RETURNING id")
+script "text:Fresh answer."
+api POST "/api/v1/conversations/$other/regenerate" '{}'
+is "$STATUS" 201 "regenerate replaces an answer whose writer died"
+is "$(jget .assistant_message.content)" "Fresh answer." "with a new one"
+is "$(sql "SELECT count(*) FROM messages WHERE id = '$dead'")" 0 "the dead one is gone"
+
+live=$(sql "INSERT INTO messages (conversation_id, role, content, model, status)
+    VALUES ('$other', 'assistant', 'Being written', 'openai/fake-1', 'streaming') RETURNING id")
+api POST "/api/v1/conversations/$other/regenerate" '{}'
+is "$STATUS" 409 "regenerate refuses while an answer is being written"
+sql "DELETE FROM messages WHERE id = '$live'" >/dev/null
+
 done_testing

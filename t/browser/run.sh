@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154
+# (top_srcdir, T and _tap_failed come from harness.sh.)
 # run.sh: runs node:test browser files from a t/NNNN-browser-*.t script, as TAP points.
 #
 #	. "$top_srcdir/t/lib/harness.sh"
