@@ -500,25 +500,33 @@ answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_objec
 
 	e = chat_history(w->db, a->user_id, a->conv_id, a->id, HISTORY_MAX, &hist, &name);
 	if (e != DB_OK) {
+		/* Still try to end the answer, so it does not look as if it were being written. */
 		log_error("answer %s: cannot read the conversation: %s", a->id, db_strerror(e));
-		listen_chan(w->db, "UNLISTEN", a->stop_chan);
-		(void)drain_notifies(w->db);
-		return e;
+		hist = json_object_new_array();
 	}
 	if (name != NULL)
 		system = xasprintf("The user's name is %s.", name);
 	msgs = build_messages(hist, system, &nmsgs);
 
-	memset(&req, 0, sizeof req);
-	req.model = a->model;
-	req.msgs = msgs;
-	req.nmsgs = nmsgs;
-	req.tools = true;
-	sink.ctx = a;
-	sink.delta = sink_delta;
-	sink.tool = sink_tool;
-	sink.cancelled = sink_cancelled;
-	(void)llm_complete(w, &req, &sink, &res);
+	if (e == DB_OK) {
+		memset(&req, 0, sizeof req);
+		req.model = a->model;
+		req.msgs = msgs;
+		req.nmsgs = nmsgs;
+		req.tools = true;
+		sink.ctx = a;
+		sink.delta = sink_delta;
+		sink.tool = sink_tool;
+		sink.cancelled = sink_cancelled;
+		(void)llm_complete(w, &req, &sink, &res);
+	} else {
+		memset(&res, 0, sizeof res);
+		res.status = LLM_ERROR;
+		res.time_to_first_token_ms = -1;
+		res.text = xstrdup("");
+		snprintf(res.error, sizeof res.error,
+		    "The conversation could not be read. Please try again.");
+	}
 
 	/* What the model left half-written is not a character. */
 	if (a->npend > 0) {

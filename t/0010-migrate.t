@@ -1,7 +1,11 @@
 #!/bin/bash
-# 0010-migrate.t: `parley migrate` against a real PostgreSQL: up, down, status,
-# history, stamp, a failing migration, concurrent runs, edited files, and
-# `parley seed`.
+# 0010-migrate.t: `parley migrate` against a real PostgreSQL: every migration in
+# sql/migrations goes up and comes back down cleanly, one at a time and all at
+# once; then, in a folder holding only 0001_initial (so later migrations do not
+# change what is expected), status, history, stamp, a failing migration,
+# concurrent runs and edited files; and `parley seed` on the real schema.
+# Nothing here names a migration after 0001_initial: the versions and the
+# tables they make are read from the files, so adding a migration needs no edit.
 # shellcheck disable=SC2119 # harness functions take optional arguments
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
 
@@ -10,18 +14,25 @@
 MIGRATIONS=$top_srcdir/sql/migrations
 export PARLEY_SQL_DIR=$MIGRATIONS
 
-# migrate ARGS...: runs `parley migrate`; sets OUT (stdout), ERR (stderr) and RC.
+# The tables the data model must have (the design's list, login_attempts and
+# proposal_usage); migrations may add more, never lose one.
+DATA_MODEL="api_tokens auth_sessions conversations login_attempts messages proposal_sections
+    proposal_sessions proposal_usage responses tasks users"
+
+# migrate ARGS...: runs `parley migrate`; sets OUT (stdout), ERR (stderr), RC,
+# and STEPS (stdout without the "(N ms)" timings, which change per run).
 migrate() {
 	"$PARLEY_BIN" migrate "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")
+	STEPS=$(sed -E 's/^(.* \.\.\. done) \([0-9]+ ms\)$/\1/' "$T/out")
 }
 
 # user_tables: the tables in the public schema other than schema_migrations, sorted.
 user_tables() {
-	sql "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables
-	    WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+	sql "SELECT coalesce(string_agg(tablename, ' ' ORDER BY tablename COLLATE \"C\"), '')
+	    FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
 }
 
 # schema_dump FILE: the schema as pg_dump sees it, without the lines that change per run.
@@ -31,64 +42,183 @@ schema_dump() {
 	    grep -Ev '^(--|SET |SELECT pg_catalog|\\(un)?restrict |$)' >"$1"
 }
 
+# same_schema A B DESC: the two dumps are the same (the difference is shown if not).
+same_schema() {
+	if diff -u "$1" "$2" >"$T/schema.diff"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "$(head -n 40 "$T/schema.diff")"
+	fi
+}
+
 # applied_versions: schema_migrations as "version:name" words.
 applied_versions() {
 	sql "SELECT coalesce(string_agg(version || ':' || name, ' ' ORDER BY version), '')
 	    FROM schema_migrations"
 }
 
+# versions_in DIR: the migrations in DIR (the NNNN_name of each NNNN_name.up.sql), in order.
+versions_in() {
+	local f
+	for f in "$1"/[0-9]*_*.up.sql; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		printf '%s\n' "${f%.up.sql}"
+	done | LC_ALL=C sort -n
+}
+
+# recorded VERSION...: what applied_versions says once exactly these are applied.
+recorded() {
+	local v out=
+	for v in "$@"; do
+		out+="${out:+ }$((10#${v%%_*})):$v"
+	done
+	printf '%s\n' "$out"
+}
+
+# tables_after DIR [LAST]: the public tables that DIR's up files make, applied
+# in order up to LAST (default all), sorted: read from their CREATE TABLE,
+# DROP TABLE and ALTER TABLE ... RENAME TO statements, comments left out.
+tables_after() {
+	local dir=$1 last=${2:-} v s old w
+	local -a words
+	local -A have=()
+	while read -r v; do
+		while read -r s; do
+			s=${s//\"/}
+			s=${s//public./}
+			case $s in
+			create\ temp*) ;;
+			create\ *) have[${s##* }]=1 ;;
+			drop\ *)
+				s=${s#drop table }
+				s=${s#if exists }
+				IFS=, read -r -a words <<<"$s"
+				for w in "${words[@]}"; do
+					w=${w# }
+					unset "have[${w%% *}]"
+				done
+				;;
+			alter\ *)
+				old=${s% rename to *}
+				unset "have[${old##* }]"
+				have[${s##* }]=1
+				;;
+			esac
+		done < <(sed -e 's/--.*$//' "$dir/$v.up.sql" | tr -s '[:space:]' ' ' |
+		    tr '[:upper:]' '[:lower:]' | sed -e 's:/\*[^*]*\*\+\([^/*][^*]*\*\+\)*/::g' |
+		    grep -oE 'create (unlogged |temp |temporary )?table (if not exists )?[a-z0-9_."]+|drop table (if exists )?[a-z0-9_.", ]+|alter table (if exists )?(only )?[a-z0-9_."]+ rename to [a-z0-9_."]+')
+		[ "$v" = "$last" ] && break
+	done < <(versions_in "$dir")
+	unset "have[schema_migrations]"
+	printf '%s\n' "${!have[@]}" | LC_ALL=C sort | paste -sd ' ' -
+}
+
 pg_start
 
 ##
-# From empty to head and back
+# Every migration in sql/migrations, one at a time up and back down
 ##
+
+mapfile -t VERSIONS < <(versions_in "$MIGRATIONS")
+N=${#VERSIONS[@]}
+if [ "$N" -eq 0 ] || [ "${VERSIONS[0]}" != 0001_initial ]; then
+	bail "no 0001_initial in $MIGRATIONS"
+fi
+HEAD=${VERSIONS[N - 1]}
+HEAD_TABLES=$(tables_after "$MIGRATIONS")
+diag "migrations: ${VERSIONS[*]}"
+
+missing=
+for v in "${VERSIONS[@]}"; do
+	[ -f "$MIGRATIONS/$v.down.sql" ] || missing+=" $v.down.sql"
+done
+is "$missing" "" "every migration has a down file"
 
 migrate status
 is "$RC" 0 "status works on an empty database"
-like "$OUT" $'current: none.*\npending:\n  0001_initial' "status lists 0001_initial as pending"
+want=$(printf '\n  %s' "${VERSIONS[@]}")
+like "$OUT" "^current: none.*"$'\n'"pending:$want\$" "status lists every migration as pending, in order"
 
-migrate up
-is "$RC" 0 "up from empty succeeds"
-like "$OUT" 'applying 0001_initial \.\.\. done' "up says what it applied"
-is "$(user_tables)" "api_tokens auth_sessions conversations login_attempts messages proposal_sections proposal_sessions proposal_usage responses tasks users" \
-    "up creates every table of the data model"
-is "$(applied_versions)" "1:0001_initial" "schema_migrations records the version"
-schema_dump "$T/schema-1.sql"
+# Up one version at a time; the schema at each step is kept to compare on the way down.
+for ((i = 1; i <= N; i++)); do
+	v=${VERSIONS[i - 1]}
+	migrate up "$v"
+	is "$RC" 0 "up $v succeeds"
+	is "$STEPS" "applying $v ... done"$'\n'"the database is at $v" "up $v applies $v alone"
+	is "$(applied_versions)" "$(recorded "${VERSIONS[@]:0:i}")" \
+	    "schema_migrations records the versions up to $v"
+	is "$(user_tables)" "$(tables_after "$MIGRATIONS" "$v")" \
+	    "after $v the tables are the ones its files make"
+	schema_dump "$T/schema-at-$i.sql"
+done
+HEAD_DUMP=$T/schema-at-$N.sql
 
 migrate status
-like "$OUT" $'^current: 0001_initial\npending: none$' "status: current version and nothing pending"
+like "$OUT" $'^current: '"$HEAD"$'\npending: none$' "status at head: current version and nothing pending"
+is "$(user_tables)" "$HEAD_TABLES" "head has exactly the tables the migrations make"
+lacking=
+for t in $DATA_MODEL; do
+	[[ " $HEAD_TABLES " == *" $t "* ]] || lacking+=" $t"
+done
+is "$lacking" "" "head has every table of the data model (proposal_usage included)"
 
 migrate history
-want_sum=$(sha256sum "$MIGRATIONS/0001_initial.up.sql" | cut -c1-16)
-like "$OUT" "^0001_initial +applied [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +sha256 $want_sum\$" \
-    "history shows the version, when it was applied and the file's checksum"
+want=
+for v in "${VERSIONS[@]}"; do
+	sum=$(sha256sum "$MIGRATIONS/$v.up.sql" | cut -c1-16)
+	want+="${want:+$'\n'}$v +applied [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +sha256 $sum"
+done
+like "$OUT" "^$want\$" "history shows each version, when it was applied and its file's checksum"
 
 migrate up
 is "$RC" 0 "up with nothing pending succeeds"
-like "$OUT" "nothing to do: the database is at 0001_initial" "and says there is nothing to do"
+is "$OUT" "nothing to do: the database is at $HEAD" "and says there is nothing to do"
 
-migrate down
-is "$RC" 0 "down succeeds"
-like "$OUT" 'reverting 0001_initial \.\.\. done' "down says what it reverted"
+# Down one version at a time: each down file undoes exactly its up file.
+for ((i = N; i >= 1; i--)); do
+	v=${VERSIONS[i - 1]}
+	if [ "$i" -gt 1 ]; then
+		prev=${VERSIONS[i - 2]}
+	else
+		prev="none (empty database)"
+	fi
+	migrate down
+	is "$RC" 0 "down from $v succeeds"
+	is "$STEPS" "reverting $v ... done"$'\n'"the database is at $prev" "down reverts $v alone"
+	is "$(applied_versions)" "$(recorded "${VERSIONS[@]:0:i-1}")" "schema_migrations no longer has $v"
+	if [ "$i" -gt 1 ]; then
+		schema_dump "$T/schema-down.sql"
+		same_schema "$T/schema-at-$((i - 1)).sql" "$T/schema-down.sql" \
+		    "down from $v gives back the schema of ${VERSIONS[i - 2]}"
+	fi
+done
 is "$(user_tables)" "" "down to zero removes every table"
 is "$(sql "SELECT count(*) FROM pg_proc WHERE proname LIKE 'parley\_%'")" 0 \
     "down to zero removes the schema's functions"
-is "$(applied_versions)" "" "schema_migrations is empty again"
+schema_dump "$T/schema-zero.sql"
+is "$(grep '^CREATE' "$T/schema-zero.sql" | grep -v 'schema_migrations')" "" \
+    "down to zero leaves nothing but schema_migrations behind"
 
 migrate down
 is "$RC" 0 "down with nothing applied succeeds"
-like "$OUT" "nothing to do" "and says there is nothing to do"
+is "$OUT" "nothing to do: no migration is applied" "and says there is nothing to do"
+
+##
+# All at once: empty to head, and back with down all
+##
 
 migrate up
-is "$RC" 0 "up again succeeds"
-schema_dump "$T/schema-2.sql"
-if diff -u "$T/schema-1.sql" "$T/schema-2.sql" >"$T/schema.diff"; then
-	ok 0 "up, down, up gives the same schema as the first up"
-else
-	ok 1 "up, down, up gives the same schema as the first up"
-	diag "$(head -n 40 "$T/schema.diff")"
-fi
-[ -s "$T/schema-1.sql" ] && grep -q 'CREATE TABLE public.messages' "$T/schema-1.sql"
+is "$RC" 0 "up from empty to head succeeds"
+want=$(printf 'applying %s ... done\n' "${VERSIONS[@]}")
+is "$STEPS" "$want"$'\n'"the database is at $HEAD" "up applies every migration, in order"
+is "$(applied_versions)" "$(recorded "${VERSIONS[@]}")" "schema_migrations records every version"
+schema_dump "$T/schema-again.sql"
+same_schema "$HEAD_DUMP" "$T/schema-again.sql" \
+    "up, down to zero, up gives the same schema as the first up"
+[ -s "$HEAD_DUMP" ] && grep -q 'CREATE TABLE public.messages' "$HEAD_DUMP" &&
+    grep -q 'CREATE TABLE public.proposal_usage' "$HEAD_DUMP"
 ok $? "the compared dump really holds the schema"
 
 ##
@@ -98,7 +228,7 @@ ok $? "the compared dump really holds the schema"
 migrate stamp none
 is "$RC" 0 "stamp none succeeds"
 is "$(applied_versions)" "" "stamp none unrecords every version"
-is "$(user_tables | wc -w)" 11 "stamp runs no SQL: the tables are still there"
+is "$(user_tables)" "$HEAD_TABLES" "stamp runs no SQL: the tables are still there"
 migrate history
 is "$OUT" "no migration is applied" "history of a database with nothing applied"
 
@@ -106,7 +236,49 @@ migrate stamp 0001
 is "$RC" 0 "stamp 0001 succeeds"
 is "$(applied_versions)" "1:0001_initial" "stamp records the version without running it"
 migrate status
-like "$OUT" $'^current: 0001_initial\npending: none$' "status agrees after stamp"
+if [ "$N" -eq 1 ]; then
+	want=" none"
+else
+	want=$(printf '\n  %s' "${VERSIONS[@]:1}")
+fi
+like "$OUT" $'^current: 0001_initial\npending:'"$want\$" \
+    "status agrees after stamp: the later migrations are pending"
+
+migrate stamp "$HEAD"
+is "$RC" 0 "stamp head succeeds"
+is "$(applied_versions)" "$(recorded "${VERSIONS[@]}")" "stamp head records every version"
+migrate status
+like "$OUT" $'^current: '"$HEAD"$'\npending: none$' "status agrees after stamp head"
+is "$(user_tables)" "$HEAD_TABLES" "and no SQL ran"
+
+migrate down all
+is "$RC" 0 "down all succeeds"
+want=
+for ((i = N; i >= 1; i--)); do
+	want+="reverting ${VERSIONS[i - 1]} ... done"$'\n'
+done
+is "$STEPS" "${want}the database is at none (empty database)" "down all reverts every migration, newest first"
+is "$(user_tables) $(applied_versions)" " " "down all leaves no table and no version"
+
+##
+# The mechanics, in a folder holding only 0001_initial
+##
+
+ONE=$T/one
+mkdir "$ONE"
+cp "$MIGRATIONS"/0001_initial.* "$ONE/"
+export PARLEY_SQL_DIR=$ONE
+ONE_TABLES=$(tables_after "$ONE")
+
+migrate status
+like "$OUT" $'^current: none.*\npending:\n  0001_initial$' "status lists 0001_initial as the only pending migration"
+migrate up
+is "$RC" 0 "up from empty succeeds"
+is "$STEPS" $'applying 0001_initial ... done\nthe database is at 0001_initial' "up says what it applied"
+is "$(user_tables)" "$ONE_TABLES" "up creates the tables of 0001_initial"
+is "$(applied_versions)" "1:0001_initial" "schema_migrations records the version"
+migrate status
+like "$OUT" $'^current: 0001_initial\npending: none$' "status: current version and nothing pending"
 
 ##
 # Usage errors and bad arguments
@@ -136,7 +308,7 @@ like "$ERR" "cannot connect to the database" "and says so"
 ##
 
 mkdir "$T/broken"
-cp "$MIGRATIONS"/0001_* "$T/broken/"
+cp "$ONE"/* "$T/broken/"
 cat >"$T/broken/0002_broken.up.sql" <<'EOF'
 -- 0002_broken.up.sql: the first statement works, the third does not parse.
 CREATE TABLE partial_table (id integer);
@@ -191,7 +363,7 @@ is "$(sql "SELECT to_regclass('partial_table') IS NULL")" t "its table is gone"
 ##
 
 mkdir "$T/slow"
-cp "$MIGRATIONS"/0001_* "$T/slow/"
+cp "$ONE"/* "$T/slow/"
 printf 'CREATE TABLE run_log (what text);\n' >"$T/slow/0002_log.up.sql"
 printf 'DROP TABLE run_log;\n' >"$T/slow/0002_log.down.sql"
 printf "SELECT pg_sleep(1);\nINSERT INTO run_log VALUES ('0003 ran');\n" >"$T/slow/0003_slow.up.sql"
@@ -223,7 +395,7 @@ is "$(applied_versions)" "1:0001_initial" "down 2 leaves the first"
 ##
 
 mkdir "$T/edited"
-cp "$MIGRATIONS"/0001_* "$T/edited/"
+cp "$ONE"/* "$T/edited/"
 printf '\n-- an afterthought\n' >>"$T/edited/0001_initial.up.sql"
 
 migrate --dir "$T/edited" up
@@ -233,7 +405,7 @@ like "$ERR" "$T/edited/0001_initial\.up\.sql was changed after it was applied" \
 migrate --dir "$T/edited" down
 is "$RC" 1 "down refuses too"
 like "$ERR" "0001_initial\.up\.sql was changed after it was applied" "with the same message"
-is "$(user_tables | wc -w)" 11 "nothing was reverted"
+is "$(user_tables)" "$ONE_TABLES" "nothing was reverted"
 migrate --dir "$T/edited" status
 like "$OUT" "changed: $T/edited/0001_initial\.up\.sql" "status points out the changed file"
 
@@ -247,8 +419,15 @@ migrate stamp 0001_initial
 is "$RC" 0 "stamp back to the original file"
 
 ##
-# parley seed
+# parley seed, on the real schema
 ##
+
+export PARLEY_SQL_DIR=$MIGRATIONS
+migrate up
+is "$RC" 0 "up with the real folder goes on from 0001_initial to head"
+is "$(applied_versions)" "$(recorded "${VERSIONS[@]}")" "every version is recorded"
+migrate status
+like "$OUT" $'^current: '"$HEAD"$'\npending: none$' "status at head shows nothing pending"
 
 "$PARLEY_BIN" seed >"$T/seed1.out" 2>"$T/seed1.err"
 is "$?" 0 "seed succeeds"
@@ -298,9 +477,11 @@ is "$?" 1 "seed refuses a password shorter than 8 bytes"
 "$PARLEY_BIN" seed --bogus >/dev/null 2>&1
 is "$?" 2 "seed with an unknown option is a usage error"
 
-migrate down
+migrate down all
+is "$RC:$(user_tables)" "0:" "down all reverts a seeded database to no table at all"
 "$PARLEY_BIN" seed >"$T/seed5.out" 2>"$T/seed5.err"
 is "$?" 1 "seed on a database without the schema fails"
-like "$(cat "$T/seed5.err")" "migrate up" "and tells to run parley migrate up"
+like "$(cat "$T/seed5.err")" "the schema is missing; run \`parley migrate up\` first" \
+    "and tells to run parley migrate up"
 
 done_testing

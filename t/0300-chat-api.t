@@ -143,6 +143,8 @@ say "$c1" "what are my tasks"
 like "$(jget .assistant_message.content)" "Buy groceries" "'what are my tasks' lists them"
 like "$(jget .assistant_message.content)" "Send the invoice" "all of them"
 is "$(jget '.assistant_message.actions | length')" 0 "listing changes nothing"
+say "$c1" "list my pending tasks"
+like "$(jget .assistant_message.content)" "Send the invoice" "'list my pending tasks' lists the pending ones"
 say "$c1" "mark buy groceries as done"
 is "$(jget .assistant_message.actions[0].note)" "Completed task: Buy groceries" "'mark X as done' completes it"
 say "$c1" "show completed tasks"
@@ -265,6 +267,12 @@ api PATCH "/api/v1/conversations/$c3" '{"title": "My own name"}'
 say "$c3" "please list my tasks" >/dev/null
 api GET "/api/v1/conversations/$c3"
 is "$(jget .title)" "My own name" "a renamed conversation keeps its name after the first exchange"
+
+api POST /api/v1/conversations '{}'
+c4=$(jget .id)
+say "$c4" "  Could you please tell me, in detail, what my tasks are today?" >/dev/null
+api GET "/api/v1/conversations/$c4"
+is "$(jget .title)" "Could you please tell me, in…" "a long first message gives a title of its first six words"
 
 api GET '/api/v1/conversations?q=shopping'
 is "$(jget '[.items[].id] | @json')" "[\"$c1\"]" "search finds a conversation by a word in its title"

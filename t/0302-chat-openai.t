@@ -109,6 +109,16 @@ api POST "/api/v1/conversations/$cb/messages" '{"content": "use the fake", "mode
 is "$(jget .assistant_message.model)" openai/fake-1 "a per-message model overrides the builtin default"
 like "$(req 1)" '"model":"fake-1"' "and is the one asked"
 
+api PATCH "/api/v1/conversations/$cb" '{"default_model": "openai/fake-1"}'
+is "$(jget .default_model)" openai/fake-1 "the default model can be changed"
+script "text:From the new default."
+say "$cb" "who answers now?"
+is "$(jget .assistant_message.model)" openai/fake-1 "and the next message is answered by it"
+is "$(jget .user_message.model)" null "without an override on the message"
+api PATCH "/api/v1/conversations/$cb" '{"default_model": "builtin/parley"}'
+say "$cb" "and now?"
+is "$(jget .assistant_message.model)" builtin/parley "changing it back takes effect too"
+
 ##
 # A tool call that adds a task
 ##

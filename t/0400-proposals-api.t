@@ -292,6 +292,51 @@ is "$(jget '.client_name | length')" 5000 "and stored whole"
 is "$(jget .title)" "Pitch for Globex" "a title the person chose does not follow the answers"
 
 ##
+# How builtin/parley reads timelines, goals, lists and technologies
+##
+api POST /api/v1/proposals '{}'
+P3=$(jget .id)
+answer "$P3" client_name "globex corp"
+answer "$P3" project_title "Data <platform> & *more*"
+answer "$P3" project_goals "Increase online orders by 20%. Reduce support calls; Launch before summer"
+answer "$P3" timeline "About 3 weeks starting in March"
+answer "$P3" deliverables "API, admin dashboard, mobile app and documentation"
+answer "$P3" technologies $'- React Native\n- PostgreSQL\n- Frobnicator'
+is "$(jget .progress)" 100 "a second proposal, answered"
+
+api GET "/api/v1/proposals/$P3/sections/objectives"
+like "$(jget .content)" $'1\\. Increase online orders by 20%\\.\n2\\. Reduce support calls\\.\n3\\. Launch before summer\\.' \
+    "goals are split at sentences and semicolons, one objective each"
+api GET "/api/v1/proposals/$P3/sections/scope_and_deliverables"
+like "$(jget .content)" $'- API\n- Admin dashboard\n- Mobile app\n- Documentation' \
+    "a comma list with a final \"and\" is split into deliverables"
+like "$(jget .content)" 'scope of \*\*Data \\<platform\\> & \\\*more\\\*\*\*' "Markdown in an answer is escaped, not obeyed"
+api GET "/api/v1/proposals/$P3/sections/technology"
+like "$(jget .content)" $'- \\*\\*React Native\\*\\* powers the mobile app' "a list of technologies, each with its role"
+like "$(jget .content)" '\*\*Frobnicator\*\* is part of the stack' "an unknown one still gets a sentence"
+api GET "/api/v1/proposals/$P3/sections/timeline"
+like "$(jget .content)" 'agreed with globex corp: about 3 weeks starting in March\.' \
+    "a timeline without stages stays a sentence"
+unlike "$(jget .content)" '^1\.' "with no milestone list"
+
+# timeline_case ANSWER REGEX DESC: the timeline section written from ANSWER matches REGEX.
+timeline_case() {
+	answer "$P3" timeline "$1" >/dev/null
+	api POST "/api/v1/proposals/$P3/sections/timeline/regenerate"
+	like "$(jget .content)" "$2" "$3"
+}
+timeline_case $'Phase 1: research (4 weeks)\nPhase 2: build - 3 months\nPhase 3: rollout in Q1 2026' \
+    $'1\\. \\*\\*Phase 1 – Research\\*\\*: 4 weeks\n2\\. \\*\\*Phase 2 – Build\\*\\*: 3 months\n3\\. \\*\\*Phase 3 – Rollout\\*\\*: completed in Q1 2026' \
+    "numbered phases keep their numbers, with weeks, months and a quarter"
+like "$(jget .content)" 'about 17 weeks' "mixed units add up in weeks"
+timeline_case "Design 2-3 weeks then build 6 weeks" \
+    $'1\\. \\*\\*Design\\*\\*: 2–3 weeks \\(weeks 1–3\\)\n2\\. \\*\\*Build\\*\\*: 6 weeks \\(weeks 4–9\\)' \
+    "a range and \"then\" are understood"
+timeline_case "3 months of development, 1 month of testing, launch" \
+    $'1\\. \\*\\*Development\\*\\*: 3 months \\(months 1–3\\)\n2\\. \\*\\*Testing\\*\\*: 1 month \\(month 4\\)\n3\\. \\*\\*Launch\\*\\*\n' \
+    "\"N months of X\" names the milestone X, and a stage without a period is kept"
+
+##
 # Title and status
 ##
 api PATCH "/api/v1/proposals/$P" '{"title": "Acme: the new website"}'
@@ -397,6 +442,7 @@ is "$(sql "SELECT count(*) FROM proposal_sections WHERE session_id = '$P'")" 0 "
 api DELETE "/api/v1/proposals/$P"
 is "$STATUS" 404 "deleting it again is a 404"
 api GET /api/v1/proposals
-is "$(jget '[.items[].id] | join(",")')" "$P2" "the other proposal remains"
+is "$(jget '[.items[].id] | sort | join(",")')" "$(printf '%s\n' "$P2" "$P3" | sort | paste -sd,)" \
+    "the other proposals remain"
 
 done_testing

@@ -136,6 +136,15 @@ test('the sixth answer shows the written document', async () => {
 	assert.ok(await page.locator('[data-print]').isVisible(), 'the print button shows with JavaScript');
 	assert.equal(await page.locator('form .doc').count(), 0, 'the document is not inside a form');
 	await shot('document');
+
+	// On paper: the document alone, without navigation, buttons or editors.
+	await page.emulateMedia({ media: 'print' });
+	assert.ok(await page.locator('.doc-header h1').isVisible(), 'the title prints');
+	assert.ok(await page.locator('#section-next_steps [data-section-body]').isVisible(), 'the sections print');
+	for (const sel of ['.site-header', '.page-header', 'details.section-edit', '.section-meta', 'button'])
+		assert.equal(await page.locator(sel).first().isVisible(), false, `${sel} does not print`);
+	await shot('document-print');
+	await page.emulateMedia({ media: 'screen' });
 	lib.assertNoConsoleErrors(page);
 });
 

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# 0502-fault-model.t: a model provider that misbehaves (t/fake_openai): refused connections,
+# 500s, a stream cut half way, a stall, a chunk that is not JSON, an answer far too long.
+# Each leaves the person's message stored, a clear error (or, for the long answer, a bounded
+# answer with a note), and a healthy worker. Then: browsers that leave mid-stream, and a
+# model that stalls while nobody listens, do not keep threads busy for ever.
+. "$top_srcdir/t/lib/harness.sh"
+. "$top_srcdir/t/lib/accounts.sh"
+
+FAKE=${FAKE_OPENAI:-$top_builddir/t/fake_openai}
+command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
+[ -x "$FAKE" ] || skip_all "t/fake_openai is not built"
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+
+WORKERS=2
+THREADS=4
+MAX_ANSWER=16384
+
+# fake_start [PORT]: starts the fake provider (on PORT, or a free one); sets FAKE_PID, PORT.
+fake_start() {
+	rm -f "$T/fake.port"
+	"$FAKE" -P "$T/fake.port" ${1:+-p "$1"} -s "$T/script" -l "$T/requests.jsonl" \
+	    >/dev/null 2>>"$T/fake.log" &
+	FAKE_PID=$!
+	track "$FAKE_PID"
+	wait_for 50 test -s "$T/fake.port" || bail "fake_openai did not start"
+	PORT=$(cat "$T/fake.port")
+}
+: >"$T/script"
+fake_start
+export PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1"
+export PARLEY_OPENAI_MODELS=fake-1
+export PARLEY_OPENAI_API_KEY=sk-test-secret
+export PARLEY_LLM_IDLE_TIMEOUT=2
+export PARLEY_LLM_CONNECT_TIMEOUT=2
+export PARLEY_LLM_MAX_ANSWER=$MAX_ANSWER
+
+_run=0
+# script STEP...: the fake's next answers (the last one repeats; see t/fake_openai.c).
+script() {
+	_run=$((_run + 1))
+	{
+		echo "# run $_run"
+		printf '%s\n' "$@"
+	} >"$T/script"
+}
+
+pg_start
+parley_migrate || bail "migrations failed"
+parley_start || bail "parley did not start"
+nginx_start
+
+jget() {
+	jq -r "$1" <<<"$BODY"
+}
+api() {
+	local method=$1 path=$2
+	if [ $# -ge 3 ]; then
+		http "$method" "$path" -H "X-CSRF-Token: $CSRF" \
+		    -H 'Content-Type: application/json' --data-binary "$3"
+	else
+		http "$method" "$path" -H "X-CSRF-Token: $CSRF"
+	fi
+}
+sse_names() {
+	awk '/^event: / { printf "%s%s", sep, $2; sep = "," }' "$1"
+}
+sse_data() {
+	awk -v want="$2" '/^event: / { ev = $2 } /^data: / { if (ev == want) print substr($0, 7) }' "$1"
+}
+
+register_user model@example.com 'correct horse battery' Modeller || bail "cannot register"
+api POST /api/v1/conversations '{"default_model": "openai/fake-1"}'
+[ "$STATUS" = 201 ] || bail "cannot make a conversation: $STATUS $BODY"
+conv=$(jget .id)
+workers_at_start=$(parley_workers | sort | tr '\n' ' ')
+
+# healthy WHAT: the worker pool still serves: /healthz, and a normal answer from the model.
+healthy() {
+	local what=$1
+	http GET /healthz --max-time 5
+	is "$STATUS $BODY" "200 ok" "after $what: /healthz answers"
+	script "text:All good again."
+	api POST "/api/v1/conversations/$conv/messages" '{"content": "are you there?"}'
+	is "$STATUS $(jget .assistant_message.status) $(jget .assistant_message.content)" \
+	    "201 complete All good again." "after $what: the next question is answered normally"
+}
+
+# fault WHAT CONTENT ERROR-REGEX: sends CONTENT (not streamed) and checks what was stored.
+fault() {
+	local what=$1 content=$2 want=$3 t0 t1
+	t0=$(date +%s)
+	api POST "/api/v1/conversations/$conv/messages" "$(jq -cn --arg c "$content" '{content: $c}')" \
+	    --max-time 30
+	t1=$(date +%s)
+	is "$STATUS" 201 "$what: the exchange is answered (201), in $((t1 - t0)) s"
+	is "$(jget .user_message.content)" "$content" "$what: the person's message is stored"
+	is "$(jget .assistant_message.status)" error "$what: the answer is marked as an error"
+	like "$(jget .assistant_message.error)" "$want" "$what: with a clear message"
+	is "$(sql "SELECT count(*) FROM messages WHERE role = 'user' AND content = '$content'")" 1 \
+	    "$what: the message is in the database"
+	healthy "$what"
+}
+
+##
+# Each fault, answered as JSON
+##
+script "status:500"
+fault "500 twice" "fault: server error" "HTTP 500"
+
+script "cut:one two three four five six seven eight"
+fault "a stream cut half way" "fault: cut" "stopped half way"
+
+script "stall-mid:10"
+fault "a stall" "fault: stall" "stopped answering \\(no data for 2 s\\)"
+
+script "malformed"
+fault "a chunk that is not JSON" "fault: malformed" "could not read"
+
+script "close"
+fault "a connection closed without answer" "fault: close" "closed the connection"
+
+kill -TERM "$FAKE_PID"
+wait "$FAKE_PID" 2>/dev/null
+fault "a refused connection" "fault: refused" "could not be reached"
+fake_start "$PORT"
+is "$(cat "$T/fake.port")" "$PORT" "the fake provider is back on its port"
+
+# Far too long: bounded, cut, with a note; not an error.
+script "huge:200000"
+api POST "/api/v1/conversations/$conv/messages" '{"content": "fault: huge"}' --max-time 30
+is "$STATUS" 201 "a huge answer: the exchange is answered (201)"
+is "$(jget .user_message.content)" "fault: huge" "a huge answer: the person's message is stored"
+len=$(jget '.assistant_message.content | length')
+ok "$([ "$len" -le $((MAX_ANSWER + 100)) ] && [ "$len" -ge $((MAX_ANSWER / 2)) ]; echo $?)" \
+    "a huge answer is bounded by PARLEY_LLM_MAX_ANSWER ($len characters kept of 200000)"
+like "$(jget .assistant_message.content)" "answer cut: too long" "and ends with a note saying it was cut"
+db_len=$(sql "SELECT length(content) FROM messages WHERE id = '$(jget .assistant_message.id)'")
+is "$db_len" "$len" "the stored answer is the bounded one"
+healthy "a huge answer"
+
+##
+# The same faults, streamed: the stream ends with an error event, not a hang
+##
+for step in "cut:alpha beta gamma delta epsilon zeta" "malformed" "stall-mid:10"; do
+	script "$step"
+	http POST "/api/v1/conversations/$conv/messages" -N --max-time 30 -H "X-CSRF-Token: $CSRF" \
+	    -H 'Content-Type: application/json' \
+	    --data-binary "$(jq -cn --arg c "stream ${step%%:*}" '{content: $c, stream: true}')"
+	printf '%s\n' "$BODY" >"$T/events"
+	is "$STATUS $(sse_names "$T/events" | sed 's/\(,delta\)*//g')" "200 start,error" \
+	    "streamed ${step%%:*}: start, then an error event"
+	like "$(sse_data "$T/events" error)" '"message"' "streamed ${step%%:*}: the error event carries a message"
+	is "$(sql "SELECT count(*) FROM messages WHERE content = 'stream ${step%%:*}'")" 1 \
+	    "streamed ${step%%:*}: the person's message is stored"
+done
+healthy "the streamed faults"
+is "$(parley_workers | sort | tr '\n' ' ')" "$workers_at_start" "no worker died or was replaced through all of it"
+
+##
+# Disconnects mid-stream and stalls with nobody listening: threads come back
+##
+N=$((WORKERS * THREADS))
+# One conversation per concurrent answer: a conversation writes one answer at a time.
+convs=()
+for i in $(seq 1 "$N"); do
+	api POST /api/v1/conversations '{"default_model": "openai/fake-1"}'
+	[ "$STATUS" = 201 ] || bail "cannot make a conversation: $STATUS $BODY"
+	convs+=("$(jget .id)")
+done
+# streams PREFIX SECONDS OUT: one streamed question in each conversation at once, each
+# browser leaving after SECONDS; OUT: where curl's summaries go (or /dev/null).
+streams() {
+	local prefix=$1 secs=$2 out=$3 i
+	for i in $(seq 1 "$N"); do
+		curl -sS -N --max-time "$secs" -o "$T/$prefix.$i" \
+		    -w '%{http_code} %{time_starttransfer} %{time_total}\n' \
+		    -b "$COOKIE_JAR" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+		    --data-binary "{\"content\": \"$prefix $i\", \"stream\": true}" \
+		    "$BASE_URL/api/v1/conversations/${convs[$((i - 1))]}/messages" >>"$out" 2>/dev/null &
+	done
+	wait
+}
+none_streaming() {
+	[ "$(sql "SELECT count(*) FROM messages WHERE status = 'streaming'")" -eq 0 ]
+}
+
+# Slow answers (about 3 s each), all browsers gone after 1 s.
+words=$(seq -s ' ' 1 20)
+script "slow:150:$words"
+streams leave 1 /dev/null
+is "$(sql "SELECT count(*) FROM messages WHERE content LIKE 'leave %'")" "$N" \
+    "$N questions were stored before their browsers left"
+wait_for 200 none_streaming
+ok $? "the answers whose browsers left are finished in the background"
+is "$(sql "SELECT count(*) FROM messages WHERE role = 'assistant' AND status = 'complete'
+    AND content = '$words'")" "$N" "all $N of them complete and stored"
+
+# A model that stalls, with every browser gone: the idle timeout ends each answer.
+script "stall:60"
+streams stall 1 /dev/null
+wait_for 200 none_streaming
+ok $? "stalled answers with nobody listening end (no answer left streaming)"
+is "$(sql "SELECT count(*) FROM messages a WHERE a.role = 'assistant' AND a.status = 'error'
+    AND a.error LIKE '%stopped answering%' AND a.created_at >= (SELECT min(created_at)
+    FROM messages WHERE content LIKE 'stall %')")" "$N" "each ended with the stall error"
+
+# Every thread is free: N answers that each hold a thread for 1.5 s all start at once.
+script "slow:100:$(seq -s ' ' 1 15)"
+streams together 20 "$T/together"
+diag "status, first byte and total seconds of $N concurrent streams:"
+diag "$(cat "$T/together")"
+is "$(awk '$1 != 200' "$T/together")" "" "all $N concurrent streams answered 200"
+is "$(grep -l '^event: done' "$T"/together.* | wc -l)" "$N" "and all $N ended with their done event"
+# A thread still held by an earlier answer would make one of them wait for another to end (1.5 s).
+late=$(awk '$2 >= 1.4' "$T/together")
+is "$late" "" "all $N began within 1.4 s: every thread ($WORKERS workers x $THREADS) was free"
+http GET /healthz
+is "$STATUS" 200 "and the server is healthy"
+
+done_testing
