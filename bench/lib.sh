@@ -206,13 +206,16 @@ bench_wrk() {
 	p0=$(bench_cpu $(postgres_pids))
 	${BENCH_WRK_PREFIX:-} wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s --latency "$@" "$url" >"$T/wrk.$name" 2>&1 &
 	wrk_pid=$!
-	# wrk's own CPU time, read once it has finished but before it is reaped.
+	# wrk's own CPU time, read until it has finished (its last 50 ms may be missed).
 	for (( ; ; )); do
 		rest=$(cat "/proc/$wrk_pid/stat" 2>/dev/null) || break
 		read -ra f <<<"${rest##*) }"
 		state=${f[0]}
-		[ "$state" = Z ] && { wk="${f[11]} ${f[12]} ${wcsw:-0}"; break; }
-		wcsw=$(cat /proc/"$wrk_pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }')
+		# bash may reap it as soon as it exits: keep the latest reading.
+		[ "$state" = Z ] || wcsw=$(cat /proc/"$wrk_pid"/task/*/status 2>/dev/null |
+		    awk '/ctxt_switches/ { s += $2 } END { print s + 0 }')
+		wk="${f[11]} ${f[12]} ${wcsw:-0}"
+		[ "$state" = Z ] && break
 		sleep 0.05
 	done
 	wait "$wrk_pid" || { cat "$T/wrk.$name" >&2; bench_die "wrk failed ($name)"; }

@@ -565,6 +565,8 @@ render_wizard(struct req *r, int status, struct json_object *p, int n, const cha
 	json_object_put(p);
 }
 
+static unsigned	 sections_written(struct req *r, struct json_object *p);
+
 /* ---- the document ---- */
 
 /* How the document page shows one section beyond its stored state. */
@@ -675,9 +677,8 @@ render_document(struct req *r, int status, struct json_object *p, const struct d
 void
 h_proposal_page(struct req *r)
 {
-	struct json_object *p = load(r), *sections;
+	struct json_object *p = load(r);
 	int n;
-	unsigned written = 0;
 
 	if (p == NULL)
 		return;
@@ -688,17 +689,14 @@ h_proposal_page(struct req *r)
 		render_document(r, 200, p, &o);
 		return;
 	}
-	if (n == 0 && all_answered(p)) {
+	/* A completed proposal is a document, even one finished before all six answers. */
+	if (n == 0 && (all_answered(p) || is_completed(p))) {
 		render_document(r, 200, p, NULL);
 		return;
 	}
 	if (n == 0)
 		n = first_open_step(p);
-	if (proposal_sections_list(r->w->db, r->user->id, jstr(p, "id"), &sections) == DB_OK) {
-		written = written_mask(sections);
-		json_object_put(sections);
-	}
-	render_wizard(r, 200, p, n, NULL, NULL, written);
+	render_wizard(r, 200, p, n, NULL, NULL, sections_written(r, p));
 }
 
 /*

@@ -33,13 +33,13 @@ static const struct command commands[] = {
 	  "serve [--listen unix:PATH|HOST:PORT] [--workers N] [--threads T]\n"
 	  "                      run the FastCGI server" },
 	{ "migrate", run_migrate,
-	  "migrate up [TARGET] | down [STEPS] | status | history | stamp VERSION [--dir DIR]\n"
+	  "migrate up [TARGET] | down [STEPS|all] | status | history | stamp VERSION|none [--dir DIR]\n"
 	  "                      apply or inspect schema migrations" },
 	{ "user", run_user,
 	  "user add --email E --name N [--username U] [--password-stdin] | list [--json]\n"
 	  "                      | disable EMAIL | enable EMAIL | passwd EMAIL [--password-stdin]\n"
 	  "                      manage accounts" },
-	{ "seed", run_seed, "seed                  add demo data (safe to run twice)" },
+	{ "seed", run_seed, "seed [--password-stdin]\n                      add demo data (safe to run twice)" },
 	{ "render", run_render,
 	  "render TEMPLATE [--data FILE.json] [--partials DIR]\n"
 	  "                      render one template to standard output" },

@@ -142,7 +142,7 @@ split_on(struct items *it, const char *s, const char *sep)
 	items_add(it, s, strlen(s));
 }
 
-/* Lower-cased copy of an ASCII-insensitive needle search: the first match of needle in s at a word start. */
+/* The first place needle is a whole word of s, ignoring ASCII case; NULL if none. */
 static const char *
 find_word(const char *s, const char *needle)
 {
@@ -510,7 +510,14 @@ edge_word(const char *w, size_t n)
 	return false;
 }
 
-/* Removes punctuation, empty brackets and joining words left at the ends of a name. */
+/* Punctuation that may be left at the ends of a milestone's name. */
+static bool
+edge_punct(char c)
+{
+	return c == ' ' || c == ':' || c == '-' || c == ',' || c == '.' || c == ';' || c == '/';
+}
+
+/* Removes punctuation, empty or unpaired brackets and joining words left at the ends of a name. */
 static char *
 clean_name(const char *raw)
 {
@@ -526,19 +533,24 @@ clean_name(const char *raw)
 	s = t;
 	while (again) {
 		again = false;
-		while (*s == ' ' || *s == ':' || *s == '-' || *s == ',' || *s == '(' ||
-		    *s == ')' || *s == '.' || *s == ';' || *s == '/') {
+		while (edge_punct(*s) || *s == ')' || (*s == '(' && strchr(s, ')') == NULL)) {
 			s++;
 			again = true;
 		}
 		if (strncmp(s, "\xe2\x80\x93", 3) == 0 || strncmp(s, "\xe2\x80\x94", 3) == 0) {
-			s += 3;
+			s += 3;		/* en and em dashes */
 			again = true;
 		}
 		n = strlen(s);
-		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == ':' || s[n - 1] == '-' ||
-		    s[n - 1] == ',' || s[n - 1] == '(' || s[n - 1] == ')' || s[n - 1] == '.' ||
-		    s[n - 1] == ';' || s[n - 1] == '/')) {
+		/* A name in brackets of its own: "(testing)". */
+		if (n >= 2 && s[0] == '(' && s[n - 1] == ')' && strchr(s + 1, '(') == NULL) {
+			s[--n] = '\0';
+			s++;
+			n--;
+			again = true;
+		}
+		while (n > 0 && (edge_punct(s[n - 1]) || s[n - 1] == '(' ||
+		    (s[n - 1] == ')' && strchr(s, '(') == NULL))) {
 			s[--n] = '\0';
 			again = true;
 		}
@@ -550,15 +562,13 @@ clean_name(const char *raw)
 		/* A joining word at either end: "2 weeks of discovery", "launch in Q3". */
 		{
 			size_t w = strcspn(s, " ");
+			char *sp;
+
 			if (s[w] == ' ' && edge_word(s, w)) {
 				s += w + 1;
 				again = true;
 			}
-		}
-		n = strlen(s);
-		{
-			char *sp = strrchr(s, ' ');
-			if (sp != NULL && edge_word(sp + 1, strlen(sp + 1))) {
+			if ((sp = strrchr(s, ' ')) != NULL && edge_word(sp + 1, strlen(sp + 1))) {
 				*sp = '\0';
 				again = true;
 			}
@@ -659,14 +669,12 @@ read_plan(const char *timeline, struct plan *p)
 		parts.n = 0;
 		{
 			/* " then " inside one stage. */
-			char *s = stages.v[i], *q;
-			const char *from = s;
-			while ((q = (char *)find_word(from, "then")) != NULL) {
-				if (q > s && q[-1] == ' ') {
+			const char *s = stages.v[i], *from = s, *q;
+
+			while ((q = find_word(from, "then")) != NULL) {
+				if (q > s && q[-1] == ' ')
 					items_add(&parts, from, (size_t)(q - from));
-					from = q + 4;
-				} else
-					from = q + 4;
+				from = q + 4;
 			}
 			items_add(&parts, from, strlen(from));
 		}

@@ -295,6 +295,19 @@ is "$(jget .status)" active "the proposal is active again"
 post "/proposals/$P/status" status=archived
 is "$STATUS" 422 "an unknown status is refused"
 
+# Completed half way (through the API): the page is the document, not a wizard it cannot use.
+post /proposals
+P2=$(location | sed 's|.*/||')
+post "/proposals/$P2/answers" field=client_name "answer=Initech" action=next
+http PATCH "/api/v1/proposals/$P2" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+    --data-binary '{"status": "completed"}'
+is "$STATUS" 200 "a half-done proposal can be marked completed through the API"
+http GET "/proposals/$P2"
+like "$BODY" '>Reopen</button>' "its page offers to reopen it"
+unlike "$BODY" 'data-wizard-form' "instead of a wizard it could not use"
+post "/proposals/$P2/delete"
+is "$(location)" "/proposals?msg=deleted" "(and it goes)"
+
 ##
 # Other people
 ##
