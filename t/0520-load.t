@@ -64,7 +64,7 @@ cat >"$T/mix" <<EOF
 6 PATCH /api/v1/tasks/$TASK {"title": "renamed {n}", "completed": false}
 2 PATCH /api/v1/conversations/$CONV {"title": "Conversation {n}"}
 2 PUT /api/v1/proposals/$PROP/sections/objectives {"content": "## Objectives {n}\n\n- one\n- two"}
-1 POST /api/v1/tasks {"title": "load task {n}"}
+2 POST+DELETE /api/v1/tasks {"title": "load task {n}"}
 EOF
 
 # worker_kib: the workers' memory in KiB: proportional set size (PSS, shared pages split

@@ -7,6 +7,9 @@
 -- LOAD_MIX names a file with one request a line: WEIGHT METHOD PATH [BODY]. BODY is JSON sent
 -- as application/json; "{n}" in PATH or BODY becomes a number unique to the request (so
 -- created rows have distinct titles). Blank lines and "#" lines are skipped.
+-- METHOD "POST+DELETE" posts, then deletes what was made (the 201's Location) with the
+-- thread's next request: writes that leave the data the same size, so a long run measures
+-- the server, not a growing list.
 -- Authentication: LOAD_TOKEN (an API token, sent as a bearer token) or LOAD_COOKIE (a Cookie
 -- header value) with LOAD_CSRF (sent as X-CSRF-Token on every request).
 -- At the end it prints, after wrk's own report, one line per status code:
@@ -42,7 +45,15 @@ end
 function init(args)
 	counts = {}
 	seq = 0
+	pending = {}		-- Locations to delete, oldest first
 	mix, total = read_mix(os.getenv("LOAD_MIX"))
+	cleanup = {}		-- path prefixes whose creations are deleted again
+	for _, m in ipairs(mix) do
+		if m.method == "POST+DELETE" then
+			m.method = "POST"
+			table.insert(cleanup, m.path .. "/")
+		end
+	end
 	headers = {}
 	local token = os.getenv("LOAD_TOKEN")
 	if token and token ~= "" then
@@ -55,6 +66,14 @@ function init(args)
 end
 
 function request()
+	seq = seq + 1
+	if #pending > 0 then
+		local h = {}
+		for k, v in pairs(headers) do
+			h[k] = v
+		end
+		return wrk.format("DELETE", table.remove(pending, 1), h, nil)
+	end
 	local r = math.random(total)
 	local pick = mix[#mix]
 	for _, m in ipairs(mix) do
@@ -63,7 +82,6 @@ function request()
 			break
 		end
 	end
-	seq = seq + 1
 	local n = id .. "-" .. seq
 	local h = {}
 	for k, v in pairs(headers) do
@@ -79,6 +97,15 @@ end
 
 function response(status, hdrs, body)
 	counts[status] = (counts[status] or 0) + 1
+	local loc = status == 201 and (hdrs["Location"] or hdrs["location"])
+	if loc then
+		for _, prefix in ipairs(cleanup) do
+			if loc:sub(1, #prefix) == prefix then
+				table.insert(pending, loc)
+				break
+			end
+		end
+	end
 end
 
 function done(summary, latency, requests)
