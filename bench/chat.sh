@@ -145,6 +145,7 @@ row() {
 	    "$(bench_cpu_cell "${R[$name.nginx]}")" "$(bench_cpu_cell "${R[$name.workers]}")" \
 	    "$(bench_cpu_cell "${R[$name.pg]}")" "$(bench_cpu_cell "${R[$name.wrk]}")"
 	[ -z "${R[$name.errors]}" ] || echo "    errors: ${R[$name.errors]}"
+	[[ ${R[$name.statuses]} =~ ^20[01]:[0-9]+$ ]] || echo "    parley answered: ${R[$name.statuses]}"
 }
 row healthz "/healthz"
 row json "messages JSON, newest 50 ($json_bytes B)"
@@ -163,6 +164,7 @@ for n in json page page50 post; do
 	bench_record "chat.$n.share" "$(bench_share "${R[$n.rps]}" "${R[healthz.rps]}")"
 	bench_record "chat.$n.p99" "$(bench_ms "${R[$n.p99]}")"
 	bench_record "chat.$n.errors" "${R[$n.errors]}"
+	bench_record "chat.$n.statuses" "${R[$n.statuses]}"
 done
 bench_record chat.page.answers "$page_answers"
 bench_record chat.page50.answers "$answers_page_answers"

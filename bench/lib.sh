@@ -61,21 +61,21 @@ postgres_pids() {
 }
 
 # bench_cpu PID...: "USER SYSTEM CSW" clock ticks used so far by these processes (all their
-# threads; a thread that has exited is counted in its process's total) and their context switches.
+# threads; a thread that has exited is counted in its process's total) and their context
+# switches. One cat and one awk whatever the number of processes: forks are slow on small VMs.
 bench_cpu() {
-	local u=0 k=0 c=0 pid rest f v
-	local -a f
+	local pid files=()
 	for pid in "$@"; do
-		rest=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-		# Fields after the ")" that ends the command name: state is the 1st, utime the 12th.
-		read -ra f <<<"${rest##*) }"
-		u=$((u + f[11]))
-		k=$((k + f[12]))
-		for v in $(cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { print $2 }'); do
-			c=$((c + v))
-		done
+		[ -r "/proc/$pid/stat" ] && files+=("/proc/$pid/stat" /proc/"$pid"/task/*/status)
 	done
-	echo "$u $k $c"
+	[ "${#files[@]}" -gt 0 ] || { echo "0 0 0"; return 0; }
+	cat "${files[@]}" 2>/dev/null | awk '
+		/^[0-9]+ \(/ {
+			# After the ")" that ends the command name: state is the 1st field, utime the 12th.
+			sub(/.*\) /, ""); split($0, f, " "); u += f[12]; k += f[13]; next
+		}
+		/ctxt_switches:/ { c += $2 }
+		END { print u + 0, k + 0, c + 0 }'
 }
 
 # bench_per_req "U0 S0 C0" "U1 S1 C1" REQUESTS: "US SYS% CSW": CPU microseconds per request,
@@ -183,7 +183,12 @@ bench_nginx_start() {
 # bench_db: a private PostgreSQL cluster with parley's schema (exports DATABASE_URL).
 bench_db() {
 	pg_start
-	# shared_buffers of the harness's cluster are small for a benchmark; the data set fits anyway.
+	# The harness's cluster is sized for tests: allow a connection per parley thread (up to
+	# 2 x 48 in streams.sh) and give it the cache a small server would have.
+	sql "ALTER SYSTEM SET max_connections = 200" >/dev/null &&
+	    sql "ALTER SYSTEM SET shared_buffers = '128MB'" >/dev/null || bench_die "cannot configure PostgreSQL"
+	pg_stop
+	pg_restart || bench_die "PostgreSQL did not restart"
 	parley_migrate || bench_die "parley migrate up failed"
 }
 
@@ -193,36 +198,37 @@ bench_db() {
 
 # bench_wrk NAME CONNECTIONS SECONDS URL [WRK ARGS...]: one wrk run, with the CPU time per
 # request of nginx, the parley workers, PostgreSQL and wrk itself. Sets R[NAME.rps], .p99,
-# .p50, .reqs, .errors (socket errors and non-2xx/3xx answers, "" when none), and
-# .nginx, .workers, .pg, .wrk as "US SYS% CSW" (see bench_per_req).
+# .p50, .reqs, .errors (socket errors and non-2xx/3xx answers, "" when none), .statuses
+# (parley's answers by status, "200:1234 303:5"), and .nginx, .workers, .pg, .wrk as
+# "US SYS% CSW" (see bench_per_req).
 bench_wrk() {
-	local name=$1 conns=$2 secs=$3 url=$4 wrk_pid rest state out
-	local n0 w0 p0 n1 w1 p1 wk="0 0 0" wcsw=0 threads=${WRK_THREADS:-1}
-	local -a f
+	local name=$1 conns=$2 secs=$3 url=$4 out
+	local n0 w0 p0 n1 w1 p1 l0 wk threads=${WRK_THREADS:-1}
 	shift 4
 	[ "$conns" -lt "$threads" ] && threads=$conns
 	n0=$(bench_cpu $(nginx_pids))
 	w0=$(bench_cpu $(worker_pids))
 	p0=$(bench_cpu $(postgres_pids))
-	${BENCH_WRK_PREFIX:-} wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s --latency "$@" "$url" >"$T/wrk.$name" 2>&1 &
-	wrk_pid=$!
-	# wrk's own CPU time, read until it has finished (its last 50 ms may be missed).
-	for (( ; ; )); do
-		rest=$(cat "/proc/$wrk_pid/stat" 2>/dev/null) || break
-		read -ra f <<<"${rest##*) }"
-		state=${f[0]}
-		# bash may reap it as soon as it exits: keep the latest reading.
-		[ "$state" = Z ] || wcsw=$(cat /proc/"$wrk_pid"/task/*/status 2>/dev/null |
-		    awk '/ctxt_switches/ { s += $2 } END { print s + 0 }')
-		wk="${f[11]} ${f[12]} ${wcsw:-0}"
-		[ "$state" = Z ] && break
-		sleep 0.05
-	done
-	wait "$wrk_pid" || { cat "$T/wrk.$name" >&2; bench_die "wrk failed ($name)"; }
+	l0=$(wc -l <"$T/parley.log")
+	# In a subshell whose `times` then reports wrk's own CPU time (user, system) alone.
+	(
+		${BENCH_WRK_PREFIX:-} wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s --latency "$@" "$url" \
+		    >"$T/wrk.$name" 2>&1
+		rc=$?
+		times >"$T/wrk.$name.times"
+		exit "$rc"
+	) || { cat "$T/wrk.$name" >&2; bench_die "wrk failed ($name)"; }
+	wk=$(awk -v hz="$BENCH_HZ" 'NR == 2 {
+		for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s[i] = (t[1] * 60 + t[2]) * hz }
+		printf "%.0f %.0f 0\n", s[1], s[2] }' "$T/wrk.$name.times")
 	n1=$(bench_cpu $(nginx_pids))
 	w1=$(bench_cpu $(worker_pids))
 	p1=$(bench_cpu $(postgres_pids))
 	out=$(cat "$T/wrk.$name")
+	# What parley answered, from its access lines ("200:1234 303:5"): wrk only flags non-2xx/3xx.
+	R[$name.statuses]=$(tail -n +"$((l0 + 1))" "$T/parley.log" |
+	    awk '$3 == "access" { n[$6]++ } END { for (s in n) printf "%s:%d\n", s, n[s] }' | sort | tr '\n' ' ')
+	R[$name.statuses]=${R[$name.statuses]% }
 	R[$name.reqs]=$(awk '/requests in/ { print $1 }' <<<"$out")
 	R[$name.rps]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
 	R[$name.p50]=$(awk '$1 == "50%" { print $2 }' <<<"$out")

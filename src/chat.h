@@ -233,6 +233,10 @@ void		 chat_channel(const char *prefix, const char *msg_id, char out[64]);
  *	 "daily": [{"date": "YYYY-MM-DD", "tokens_total", "answers"}, ...]
  *	   30 entries, oldest first, ending today (UTC), days without answers as 0}
  * Answers that failed count in "errors" only; stopped ones count as answers.
+ * Proposal section requests (proposal_usage) count alongside chat answers;
+ * items and totals also carry "sources": {"chat": {...}, "proposals": {...}},
+ * each with answers, errors and tokens_total. Failed requests of either kind
+ * count in errors only and stay out of the times.
  */
 enum db_err	 chat_usage(struct db *db, const char *user_id, struct json_object **out);
 

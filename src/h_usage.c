@@ -26,20 +26,20 @@ static const char *const months[12] = {
 
 /*
  * Tokens per day (UTC) for the last DAYS days ending today, split into
- * prompt and completion, for one model or all ($2 NULL). The store's
- * chat_usage gives only the daily total; the chart stacks the two parts.
- * As in chat_usage's table, the tokens of failed answers count, the
- * answers themselves do not.
+ * prompt and completion, for one model or all ($2 NULL), counting chat
+ * answers and proposal sections alike. The store's chat_usage gives only
+ * the daily total; the chart stacks the two parts. As in chat_usage's
+ * table, the tokens of failed requests count, the requests themselves do not.
  */
 static const char daily_sql[] =
 	"SELECT to_char(d.day, 'YYYY-MM-DD') AS date,"
-	" count(u.message_id) FILTER (WHERE u.ok)::bigint AS answers,"
+	" count(*) FILTER (WHERE u.ok)::bigint AS answers,"
 	" coalesce(sum(u.tokens_prompt), 0)::bigint AS tokens_prompt,"
 	" coalesce(sum(u.tokens_completion), 0)::bigint AS tokens_completion,"
 	" coalesce(sum(u.tokens_total), 0)::bigint AS tokens_total"
 	" FROM generate_series((now() AT TIME ZONE 'UTC')::date - 29,"
 	"  (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d(day)"
-	" LEFT JOIN (SELECT r.message_id, r.tokens_prompt, r.tokens_completion, r.tokens_total,"
+	" LEFT JOIN (SELECT r.tokens_prompt, r.tokens_completion, r.tokens_total,"
 	"  (r.created_at AT TIME ZONE 'UTC')::date AS day, m.status <> 'error' AS ok"
 	"  FROM responses r"
 	"  JOIN messages m ON m.id = r.message_id"
@@ -47,6 +47,13 @@ static const char daily_sql[] =
 	"  WHERE c.user_id = $1"
 	"  AND ($2::text IS NULL OR r.model_used = $2)"
 	"  AND r.created_at >= ((now() AT TIME ZONE 'UTC')::date - 29) AT TIME ZONE 'UTC'"
+	"  UNION ALL"
+	"  SELECT p.tokens_prompt, p.tokens_completion, p.tokens_total,"
+	"  (p.created_at AT TIME ZONE 'UTC')::date, p.status <> 'error'"
+	"  FROM proposal_usage p"
+	"  WHERE p.user_id = $1"
+	"  AND ($2::text IS NULL OR p.model_used = $2)"
+	"  AND p.created_at >= ((now() AT TIME ZONE 'UTC')::date - 29) AT TIME ZONE 'UTC'"
 	" ) u ON u.day = d.day::date"
 	" GROUP BY d.day ORDER BY d.day";
 
@@ -70,6 +77,18 @@ jnum(struct json_object *o, const char *key)
 	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
 		return -1;
 	return json_object_get_double(v);
+}
+
+/* The object at key, or NULL. */
+static struct json_object *
+jobj(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
 }
 
 static bool
@@ -294,8 +313,18 @@ h_usage_page(struct req *r)
 
 	for (i = 0; i < n; i++) {
 		struct json_object *it = json_object_array_get_idx(items, i);
+		long ps = (long)jnum(jobj(jobj(it, "sources"), "proposals"), "answers");
 
 		any_estimated = any_estimated || jbool(it, "estimated");
+		/* The answers column counts both; say how many were proposal sections. */
+		if (ps > 0) {
+			char cnt[48], *note;
+
+			chart_fmt_count(cnt, sizeof cnt, ps);
+			note = xasprintf("includes %s proposal section%s", cnt, ps == 1 ? "" : "s");
+			add_str(it, "proposal_note", note);
+			free(note);
+		}
 		json_object_object_add(it, "has_errors",
 		    json_object_new_boolean(jnum(it, "errors") > 0));
 		fmt_ms(s, sizeof s, jnum(it, "avg_completion_time_ms"));

@@ -314,6 +314,8 @@ is "$STATUS" 200 "GET /usage answers"
 is "$(jget '.items[0].model')" builtin/parley "usage is per model"
 answers=$(sql "SELECT count(*) FROM responses")
 is "$(jget '.items[0].answers')" "$answers" "counting every answer"
+is "$(jget '.items[0].sources | [.chat.answers, .proposals.answers] | join(",")')" "$answers,0" \
+    "all of them chat answers, none proposal sections"
 ok "$(jq -e '.items[0] | .tokens_total == .tokens_prompt + .tokens_completion and .tokens_total > 0' <<<"$BODY" >/dev/null; echo $?)" \
     "with token sums"
 ok "$(jq -e '.items[0] | .p95_completion_time_ms >= 0 and .avg_completion_time_ms >= 0' <<<"$BODY" >/dev/null; echo $?)" \

@@ -70,6 +70,7 @@ http GET /usage
 is "$STATUS" 200 "/usage answers 200"
 like "$BODY" 'aria-current="page">Usage<' "the Usage link in the navigation is current"
 like "$BODY" '<h2>No answers yet</h2>' "with no answers, the empty state"
+like "$BODY" 'in a chat or as a proposal section' "which says proposal sections count too"
 unlike "$BODY" '<svg' "and no chart"
 
 ##
@@ -103,6 +104,7 @@ like "$BODY" '\(1 failed\)' "and its failure noted"
 like "$BODY" 'builtin/parley <span class="badge badge-muted"[^>]*>estimated</span>' \
     "estimated counts are marked"
 is "$(cell all answers)" 3 "the totals row counts every answer"
+unlike "$BODY" 'proposal section\)' "no row claims proposal sections when there are none"
 
 ##
 # The chart
