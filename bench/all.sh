@@ -104,6 +104,7 @@ table() {
 	echo "| benchmark | figure | goal | |"
 	echo "| --- | --- | --- | --- |"
 	echo "| \`/healthz\` through nginx and FastCGI, against nginx \`return 200\` (wrk -c32) | $(v healthz.fcgi.rps) req/s (p99 $(v healthz.fcgi.p99) ms) against $(v healthz.direct.rps) req/s (p99 $(v healthz.direct.p99) ms): ratio **$(v healthz.ratio)** (runs: $(v healthz.ratios)) | ratio >= 0.4 | $(goal healthz.ratio '>=' 0.4) |"
+	echo "| CPU time per request of all the processes involved, nginx alone / FastCGI path | $(v healthz.cpu_ratio) | | |"
 	echo "| CPU per \`/healthz\` request (nginx, parley workers, wrk) | $(v healthz.fcgi.cpu.nginx); $(v healthz.fcgi.cpu.workers); $(v healthz.fcgi.cpu.wrk) | | |"
 	echo "| CPU per \`return 200\` request (nginx, wrk) | $(v healthz.direct.cpu.nginx); $(v healthz.direct.cpu.wrk) | | |"
 	echo "| parley idle, supervisor and workers (PSS) | $(v pss.idle) MB ($(v pss.idle.procs) processes) | < 15 MB | $(goal pss.idle '<' 15) |"

@@ -76,6 +76,14 @@ for ((i = 1; i <= REPEAT; i++)); do
 done
 echo
 echo "ratio (FastCGI / nginx alone), per run: $(printf '%s\n' "${ratios[@]}" | awk '{ printf "%s%s", sep, $1; sep = ", " }'); median $(printf '%s\n' "${ratios[@]}" | sort -n | awk -v n="$REPEAT" 'NR == int((n + 1) / 2) { print $1 }')"
+# CPU per request of everything involved, nginx alone against the FastCGI path: the ratio the
+# throughputs would have on a machine doing nothing else, where CPU time is all that counts.
+cpu_ratio() {
+	awk -v a="${R[direct$1.nginx]} ${R[direct$1.wrk]}" -v b="${R[fcgi$1.nginx]} ${R[fcgi$1.workers]} ${R[fcgi$1.wrk]}" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		printf "%.1f us / %.1f us = %.2f", x[1] + x[4], y[1] + y[4] + y[7], (x[1] + x[4]) / (y[1] + y[4] + y[7]) }'
+}
+echo "CPU per request, all processes (nginx alone / FastCGI path), per run: $(for ((i = 1; i <= REPEAT; i++)); do printf '%s%s' "$([ "$i" -gt 1 ] && echo '; ')" "$(cpu_ratio "$i")"; done)"
 echo "parley memory (PSS, $nproc_parley processes): idle $(bench_mb "$idle_pss") MB, after the runs $(bench_mb "$busy_pss") MB"
 
 bench_record healthz.direct.rps "${R[direct$med.rps]}"
@@ -88,6 +96,7 @@ for part in nginx workers wrk; do
 	bench_record "healthz.direct.cpu.$part" "$(bench_cpu_cell "${R[direct$med.$part]}")"
 	bench_record "healthz.fcgi.cpu.$part" "$(bench_cpu_cell "${R[fcgi$med.$part]}")"
 done
+bench_record healthz.cpu_ratio "$(cpu_ratio "$med")"
 bench_record pss.idle "$(bench_mb "$idle_pss")"
 bench_record pss.idle.procs "$nproc_parley"
 exit 0

@@ -21,7 +21,8 @@ THREADS=4
 "$FAKE" -P "$T/fake.port" -s "$T/script" -l "$T/requests.jsonl" >/dev/null 2>"$T/fake.log" &
 track $!
 wait_for 50 test -s "$T/fake.port" || bail "fake_openai did not start"
-export PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$(cat "$T/fake.port")/v1"
+PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$(cat "$T/fake.port")/v1"
+export PARLEY_OPENAI_BASE_URL
 export PARLEY_OPENAI_MODELS=fake-1
 export PARLEY_OPENAI_API_KEY=sk-test-secret
 

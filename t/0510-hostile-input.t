@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034 # CSRF_alice, CSRF_bob... are read through eval (as, batch)
 # 0510-hostile-input.t: what an attacker sends, and what everyone else then sees.
 # - SQL injection and HTML/script payloads in every field a person fills in (name, token
 #   name, browser user agent, task, conversation, message, proposal title, answers and
@@ -42,7 +43,7 @@ form() {
 	done
 	http POST "$path" --data-urlencode "csrf_token=$CSRF" "${args[@]}"
 }
-# as NAME: act as that person (their jar and CSRF token).
+# as NAME: act as that person (their jar and CSRF token, kept in CSRF_NAME).
 as() {
 	COOKIE_JAR=$T/jar.$1
 	eval "CSRF=\$CSRF_$1"

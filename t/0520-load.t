@@ -84,11 +84,22 @@ run_wrk() {
 	    -s "$top_srcdir/t/lib/load.lua" "$BASE_URL" >"$2" 2>&1
 }
 
-# A warm-up with the same mix: the first seconds of a mixed load grow each thread's malloc
-# arena, buffers and database connection to their working size (a step up, then flat); the
-# "before" figure is taken once there, so what the run adds is growth per request.
-run_wrk "${LOAD_WARMUP:-15}" "$T/wrk.warm"
-ok $? "a warm-up run of wrk"
+# A warm-up with the same mix: the first thousands of requests of a mixed load grow each
+# thread's malloc arena and caches, buffers and database connection (prepared statements) to
+# their working size, in steps that flatten out. "Before" is taken once that growth has
+# stopped (two 5-second rounds within 3% of each other, at most 40 s), so what the run adds
+# is growth per request.
+warm=0
+prev=0
+cur=0
+for _ in 1 2 3 4 5 6 7 8; do
+	run_wrk 5 "$T/wrk.warm" || break
+	warm=$((warm + 5))
+	cur=$(worker_kib)
+	[ "$prev" -gt 0 ] && [ $((cur * 100)) -le $((prev * 103)) ] && break
+	prev=$cur
+done
+ok "$([ "$cur" -gt 0 ]; echo $?)" "a warm-up of $warm s with the same mix (worker memory then $cur KiB)"
 workers_before=$(parley_workers | sort | tr '\n' ' ')
 mem_before=$(worker_kib)
 
