@@ -8,10 +8,12 @@
 # The mix, per 100 requests: 20 GET /chat/{id}, 10 GET /tasks, 5 GET /chat (pages); 20 GET the
 # newest 50 messages, 10 GET /api/v1/tasks, 5 GET /api/v1/conversations (API reads); 15 task
 # churn (POST /api/v1/tasks, or DELETE of a task made so), 7 PATCH a task, 5 POST a message to
-# the builtin model, 3 POST /tasks as the page's form does (writes).
+# the builtin model, 3 POST /tasks/{id}/toggle as the page's form does (writes). The writes
+# leave what the pages show the same size (tasks made are deleted again; a conversation page
+# shows its newest 50 messages), so memory before and after compare like with like.
 #
 # usage: bench/mixed.sh              (from the source tree, after `make`)
-# environment: DURATION (60 s), WARMUP (20 s of the same load first), CONNECTIONS (64),
+# environment: DURATION (60 s), WARMUP (at most 60 s of the same load first), CONNECTIONS (64),
 #              USERS (8), WRK_THREADS (1), WORKERS (2),
 #              THREADS (48), KEEPALIVE (32), NGINX_WORKERS (1), PARLEY_BIN (./parley)
 # Not a test: the numbers depend on the machine. bench/README.md records some.
@@ -23,8 +25,7 @@
 DURATION=${DURATION:-60}
 CONNECTIONS=${CONNECTIONS:-64}
 USERS=${USERS:-8}
-# Long enough for every thread to have served and opened its database connection.
-WARMUP=${WARMUP:-20}
+WARMUP=${WARMUP:-60}
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-48}
 KEEPALIVE=${KEEPALIVE:-32}
@@ -114,7 +115,8 @@ request = function()
   elseif x <= 97 then
     return api("POST", "/api/v1/conversations/" .. u.conv .. "/messages", u, '{"content": "what are my tasks?"}')
   else
-    return page("POST", "/tasks", u, "title=Form+task+" .. n .. "&csrf_token=" .. u.csrf)
+    local t = u.tasks[math.random(#u.tasks)]
+    return page("POST", "/tasks/" .. t .. "/toggle", u, "csrf_token=" .. u.csrf)
   end
 end
 
@@ -143,10 +145,18 @@ counts() {
 	sql "SELECT (SELECT count(*) FROM tasks) || ' tasks, ' || (SELECT count(*) FROM messages) || ' messages'"
 }
 
-# A warm-up first with the same load (threads open their database connections, malloc's
-# per-thread arenas grow to their working size), then the measured run.
-echo "warming up, then $DURATION s of mixed load..." >&2
-bench_wrk warm "$CONNECTIONS" "$WARMUP" "$BASE_URL/" -s "$T/mixed.lua"
+# A warm-up with the same load: the first thousands of requests grow each thread's malloc
+# arena, buffers and database connection to their working size, in steps that flatten out.
+# "Before" is taken once two 5-second rounds end within 3% of each other (or after WARMUP s).
+echo "warming up (at most $WARMUP s), then $DURATION s of mixed load..." >&2
+warm=0 prev=0 rss0=0
+while [ "$warm" -lt "$WARMUP" ]; do
+	bench_wrk warm "$CONNECTIONS" 5 "$BASE_URL/" -s "$T/mixed.lua"
+	warm=$((warm + 5))
+	read -r _ rss0 <<<"$(worker_mem)"
+	[ "$prev" -gt 0 ] && [ $((rss0 * 100)) -le $((prev * 103)) ] && break
+	prev=$rss0
+done
 sleep 1
 read -r pss0 rss0 <<<"$(worker_mem)"
 before=$(counts)
@@ -197,7 +207,7 @@ echo "parley answered: ${R[mixed.statuses]}"
 echo "CPU per request: nginx $(bench_cpu_cell "${R[mixed.nginx]}"), parley workers $(bench_cpu_cell "${R[mixed.workers]}"), PostgreSQL $(bench_cpu_cell "${R[mixed.pg]}")"
 echo "data: before $before; after $after"
 echo "worker memory (PSS / RSS, both workers): before $(bench_mb "$pss0") / $(bench_mb "$rss0") MB, after $(bench_mb "$pss1") / $(bench_mb "$rss1") MB ($(awk -v a="$rss0" -v b="$rss1" 'BEGIN { printf "%+.1f%%", 100 * (b - a) / a }') RSS)"
-echo "  RSS every 10 s during the run: $(cat "$T/mixed.rss")MB; parley threads holding a database connection: $backends"
+echo "  after a warm-up of $warm s; RSS every 10 s during the run: $(cat "$T/mixed.rss")MB; threads holding a database connection: $backends"
 echo
 echo "parley's own time per kind of request, in ms:"
 printf '  %-44s %7s %8s %8s   %s\n' "" "count" "p50" "p99" "statuses"
@@ -217,5 +227,6 @@ bench_record mixed.pss0 "$(bench_mb "$pss0")"
 bench_record mixed.pss1 "$(bench_mb "$pss1")"
 bench_record mixed.rss_change "$(awk -v a="$rss0" -v b="$rss1" 'BEGIN { printf "%+.1f", 100 * (b - a) / a }')"
 bench_record mixed.duration "$DURATION"
+bench_record mixed.warmup "$warm"
 bench_record mixed.connections "$CONNECTIONS"
 exit 0

@@ -21,7 +21,7 @@ void	 buf_append(struct buf *b, const void *p, size_t n);
 void	 buf_puts(struct buf *b, const char *s);
 void	 buf_putc(struct buf *b, char c);
 void	 buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void	 buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void	 buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 const char *buf_cstr(struct buf *b);			/* never NULL; "" when empty */
 char	*buf_detach(struct buf *b);			/* caller frees; b is empty again; never NULL */
 

@@ -37,6 +37,9 @@ static const char usage_text[] =
 /* Room for the longest allowed password, a CR, an LF and the NUL. */
 #define PW_BUF	(AUTH_PASSWORD_MAX + 4)
 
+static int	usage_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+static int	fail(const char *, ...) __attribute__((format(printf, 1, 2)));
+
 static int
 usage_error(const char *fmt, ...)
 {

@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -25,6 +26,9 @@
 #include "routes.h"
 #include "session.h"
 #include "xalloc.h"
+
+/* How long a kept FastCGI connection may stay idle (SO_RCVTIMEO in serve.c). */
+#define IDLE_TIMEOUT_MS	2000
 
 struct slot {
 	pthread_t	 tid;
@@ -285,6 +289,25 @@ thread_main(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(s->stop)) {
+		/*
+		 * On a kept connection, wait for nginx's next request in poll(2), not
+		 * in libfcgi's read(2): a thread asleep in read on a unix socket is also
+		 * woken each time nginx takes in the answer it wrote (the socket's
+		 * write-space wake-up), only to sleep again, a second context switch per
+		 * request; poll waits for input alone. After the receive timeout the
+		 * idle connection is closed, as libfcgi's read would. (ipcFd is below
+		 * fcgiapp.h's "don't use" line, but its only handle on the connection.)
+		 */
+		if (fr.ipcFd >= 0) {
+			struct pollfd pfd = { .fd = fr.ipcFd, .events = POLLIN };
+			int n = poll(&pfd, 1, IDLE_TIMEOUT_MS);
+			if (n == -1 && errno == EINTR)
+				continue;	/* a wake-up signal: look at the stop flag */
+			if (n == 0) {
+				FCGX_Free(&fr, 1);
+				continue;
+			}
+		}
 		int rc = FCGX_Accept_r(&fr);
 		if (rc < 0) {
 			/* Timeouts (SO_RCVTIMEO) and wake-up signals land here by design. */

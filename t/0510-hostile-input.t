@@ -170,6 +170,21 @@ as anon
 http GET "/login?next=$(jq -rn --arg p "/\"><script>alert('x')</script>" '$p | @uri')"
 is "$STATUS" 200 "the login page with a hostile next= answers 200"
 unlike "$BODY" "$RAW_RE" "and does not reflect the markup raw"
+# Where signing in sends people next: only ever a path on this site.
+COOKIE_JAR=$T/jar.redirect
+: >"$COOKIE_JAR"
+for next in '//evil.example/' $'/\t/evil.example/' '/\evil.example/' 'https://evil.example/' \
+    $'/\n/evil.example' '/%2F%2Fevil.example' ' //evil.example'; do
+	: >"$COOKIE_JAR"
+	http GET /login
+	csrf=$(csrf_from_jar)
+	http POST /login --data-urlencode "csrf_token=$csrf" --data-urlencode "email=bob@example.com" \
+	    --data-urlencode "password=correct horse battery" --data-urlencode "next=$next"
+	loc=$(header Location)
+	ok "$([ "$STATUS" = 303 ] && [[ $loc == /* ]] && [[ $loc != //* ]] && [[ $loc != /\\* ]] &&
+	    ! [[ $loc =~ [[:cntrl:]] ]]; echo $?)" "signing in with next=$(printf '%q' "$next"): sent to a local path ($loc)"
+done
+as anon
 http GET "/tasks/$(jq -rn '"<script>alert(1)</script>" | @uri')/edit"
 unlike "$BODY" "<script>alert" "a 404 page does not reflect the address raw"
 as alice
@@ -285,6 +300,12 @@ bad "a JSON body that is not JSON" 400 POST /api/v1/tasks -H "X-CSRF-Token: $CSR
     -H 'Content-Type: application/json' --data-binary '{"title": "x",}'
 bad "JSON with trailing garbage" 400 POST /api/v1/tasks -H "X-CSRF-Token: $CSRF" \
     -H 'Content-Type: application/json' --data-binary '{"title": "x"} {"title": "y"}'
+
+# Too many fields, and field names past the limit.
+fields=$(for i in $(seq 1 300); do printf 'f%d=x&' "$i"; done)
+bad "a form with 300 fields" 400 POST /tasks --data "csrf_token=$CSRF&${fields}title=x"
+bad "a query string with 300 parameters" 400 GET "/api/v1/tasks?${fields}completed=true"
+bad "a form field name of 200 bytes" 400 POST /tasks --data "csrf_token=$CSRF&title=x&$(repeat 200 k)=v"
 
 # Deeply nested JSON: refused before any handler looks at it.
 nest() {
