@@ -13,7 +13,7 @@
 # shows its newest 50 messages), so memory before and after compare like with like.
 #
 # usage: bench/mixed.sh              (from the source tree, after `make`)
-# environment: DURATION (60 s), WARMUP (at most 60 s of the same load first), CONNECTIONS (64),
+# environment: DURATION (60 s), WARMUP (at most 120 s of the same load first), CONNECTIONS (64),
 #              USERS (8), WRK_THREADS (1), WORKERS (2),
 #              THREADS (48), KEEPALIVE (32), NGINX_WORKERS (1), PARLEY_BIN (./parley)
 # Not a test: the numbers depend on the machine. bench/README.md records some.
@@ -25,7 +25,7 @@
 DURATION=${DURATION:-60}
 CONNECTIONS=${CONNECTIONS:-64}
 USERS=${USERS:-8}
-WARMUP=${WARMUP:-60}
+WARMUP=${WARMUP:-120}
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-48}
 KEEPALIVE=${KEEPALIVE:-32}
@@ -145,16 +145,17 @@ counts() {
 	sql "SELECT (SELECT count(*) FROM tasks) || ' tasks, ' || (SELECT count(*) FROM messages) || ' messages'"
 }
 
-# A warm-up with the same load: the first thousands of requests grow each thread's malloc
-# arena, buffers and database connection to their working size, in steps that flatten out.
-# "Before" is taken once two 5-second rounds end within 3% of each other (or after WARMUP s).
+# A warm-up with the same load: the first requests grow each thread's malloc arena, buffers
+# and database connection to their working size, in steps that flatten out (with 96 threads
+# that takes a minute or two). "Before" is taken once a 10-second round grew the workers'
+# RSS by less than 2% (or after WARMUP s).
 echo "warming up (at most $WARMUP s), then $DURATION s of mixed load..." >&2
 warm=0 prev=0 rss0=0
 while [ "$warm" -lt "$WARMUP" ]; do
-	bench_wrk warm "$CONNECTIONS" 5 "$BASE_URL/" -s "$T/mixed.lua"
-	warm=$((warm + 5))
+	bench_wrk warm "$CONNECTIONS" 10 "$BASE_URL/" -s "$T/mixed.lua"
+	warm=$((warm + 10))
 	read -r _ rss0 <<<"$(worker_mem)"
-	[ "$prev" -gt 0 ] && [ $((rss0 * 100)) -le $((prev * 103)) ] && break
+	[ "$prev" -gt 0 ] && [ $((rss0 * 100)) -le $((prev * 102)) ] && break
 	prev=$rss0
 done
 sleep 1

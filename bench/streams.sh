@@ -5,7 +5,7 @@
 #
 # usage: bench/streams.sh            (from the source tree, after `make` and `make check`
 #                                     or `make t/fake_openai`)
-# environment: STREAMS (64), CHUNKS (60 chunks per answer), CHUNK_MS (250 ms between them:
+# environment: STREAMS (64), CHUNKS (80 chunks per answer), CHUNK_MS (250 ms between them:
 #              an answer takes CHUNKS x CHUNK_MS), DURATION (5 s per wrk run), CONNECTIONS
 #              (8 wrk connections), WORKERS (2), THREADS (48), KEEPALIVE (16), PARLEY_BIN
 # Not a test: the numbers depend on the machine. bench/README.md records some.
@@ -15,7 +15,7 @@
 . "$top_srcdir/t/lib/accounts.sh"
 
 STREAMS=${STREAMS:-64}
-CHUNKS=${CHUNKS:-60}
+CHUNKS=${CHUNKS:-80}
 CHUNK_MS=${CHUNK_MS:-250}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-8}
@@ -42,7 +42,7 @@ export PARLEY_OPENAI_MODELS=fake-1 PARLEY_OPENAI_API_KEY=sk-bench
 words=$(seq -f 'w%g' 1 "$CHUNKS" | tr '\n' ' ')
 printf 'slow:%s:%s\n' "$CHUNK_MS" "${words% }" >"$T/script"
 answer_s=$(awk -v c="$CHUNKS" -v ms="$CHUNK_MS" 'BEGIN { printf "%.0f", c * ms / 1000 }')
-[ "$answer_s" -ge $((2 * DURATION + 3)) ] ||
+[ "$answer_s" -ge $((2 * DURATION + 9)) ] ||
     echo "bench: note: answers last ${answer_s} s, shorter than the runs meant to overlap them" >&2
 
 bench_db
@@ -86,8 +86,6 @@ for ((i = 0; i < STREAMS; i++)); do
 	    --max-time $((answer_s + 60)) --data-binary "{\"content\": \"stream $i\", \"stream\": true}"
 	    -o "$T/s$i" "$BASE_URL/api/v1/conversations/${convs[$i]}/messages")
 done
-w0=$(bench_cpu $(worker_pids))
-p0=$(bench_cpu $(postgres_pids))
 t0=$(date +%s.%N)
 curl "${args[@]}" 2>"$T/curl.err" &
 curl_pid=$!
@@ -99,6 +97,17 @@ for _ in $(seq 1 50); do
 	[ "$n" -ge "$STREAMS" ] && break
 	sleep 0.1
 done
+# What the streams cost by themselves: 3 s of them alone.
+w0=$(bench_cpu $(worker_pids))
+p0=$(bench_cpu $(postgres_pids))
+n0=$(bench_cpu $(nginx_pids))
+s0=$(date +%s.%N)
+sleep 3
+w1=$(bench_cpu $(worker_pids))
+p1=$(bench_cpu $(postgres_pids))
+n1=$(bench_cpu $(nginx_pids))
+s1=$(date +%s.%N)
+alone=$(streaming)
 bench_wrk busy_hz "$CONNECTIONS" "$DURATION" "$BASE_URL/healthz"
 n=$(streaming)
 [ "$n" -gt "$peak" ] && peak=$n
@@ -107,8 +116,6 @@ bench_wrk busy_page "$CONNECTIONS" "$DURATION" "$BASE_URL/chat/$PAGE_CONV" -s "$
 during_page=$(streaming)
 wait "$curl_pid"
 t1=$(date +%s.%N)
-w1=$(bench_cpu $(worker_pids))
-p1=$(bench_cpu $(postgres_pids))
 
 done_ok=0
 for ((i = 0; i < STREAMS; i++)); do
@@ -119,10 +126,12 @@ done
 stored=$(sql "SELECT count(*) FROM messages WHERE role = 'assistant' AND status = 'complete'
     AND content = '${words% }'")
 wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-# CPU over the whole streaming period, as a share of one core (the wrk runs included).
+# CPU of the streams alone, as a share of one core and per chunk relayed.
 cpu_share() {
-	awk -v a="$1" -v b="$2" -v hz="$BENCH_HZ" -v s="$wall" 'BEGIN {
-		split(a, x, " "); split(b, y, " "); printf "%.0f%%", 100 * (y[1] + y[2] - x[1] - x[2]) / hz / s }'
+	awk -v a="$1" -v b="$2" -v hz="$BENCH_HZ" -v t0="$s0" -v t1="$s1" -v n="$alone" -v ms="$CHUNK_MS" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); cpu = (y[1] + y[2] - x[1] - x[2]) / hz
+		printf "%.0f%% of a core", 100 * cpu / (t1 - t0)
+		if (n > 0) printf " (%.0f us per chunk)", cpu * 1e6 / ((t1 - t0) * n * 1000 / ms) }'
 }
 
 echo "$(bench_machine)"
@@ -143,7 +152,7 @@ done
 echo
 echo "peak answers streaming at once: $peak of $STREAMS; ended with done/complete: $done_ok; stored whole: $stored"
 echo "all streams finished ${wall} s after they started (each answer takes ${answer_s} s)"
-echo "CPU while streaming (wrk runs included): parley workers $(cpu_share "$w0" "$w1") of a core, PostgreSQL $(cpu_share "$p0" "$p1")"
+echo "CPU of $alone streams alone (3 s): parley workers $(cpu_share "$w0" "$w1"), PostgreSQL $(cpu_share "$p0" "$p1"), nginx $(cpu_share "$n0" "$n1")"
 echo "goal: /healthz p99 under 50 ms while they stream"
 
 bench_record streams.n "$STREAMS"
@@ -152,6 +161,7 @@ bench_record streams.done "$done_ok"
 bench_record streams.stored "$stored"
 bench_record streams.answer_s "$answer_s"
 bench_record streams.wall_s "$wall"
+bench_record streams.cpu "parley workers $(cpu_share "$w0" "$w1"), PostgreSQL $(cpu_share "$p0" "$p1"), nginx $(cpu_share "$n0" "$n1")"
 for n in quiet_hz busy_hz quiet_page busy_page; do
 	bench_record "streams.$n.rps" "${R[$n.rps]}"
 	bench_record "streams.$n.p99" "$(bench_ms "${R[$n.p99]}")"
