@@ -8,6 +8,7 @@
 # environment: BENCH_QUICK=1 shortens every run (a smoke test of the scripts; figures
 #              not worth recording), BENCH_README (bench/README.md; "-" prints the table
 #              instead), BENCH_LOGS (folder for each script's full output: a new temp folder),
+#              BENCH_SOURCE (what was measured, for the table: `git describe` by default),
 #              PARLEY_BIN; each script's own settings pass through (see each script).
 # Takes about 10 minutes (most of it the mixed load with its warm-up).
 # Not a test: the numbers depend on the machine.
@@ -32,6 +33,8 @@ else
 fi
 
 machine=$(lscpu 2>/dev/null | awk -F': *' '/^Model name/ { print $2; exit }')
+source=${BENCH_SOURCE:-$(git -C "$bench_dir/.." describe --always --dirty 2>/dev/null)}
+version=$("${PARLEY_BIN:-$bench_dir/../parley}" version 2>/dev/null | awk '{ print $2 }')
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -96,8 +99,8 @@ read -r db_m_exec db_m_lat <<<"$(v db.messages)"
 read -r db_c_exec db_c_lat <<<"$(v db.convs)"
 
 table() {
-	echo "Machine: $machine, $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r); $(nginx -v 2>&1 | sed 's/.*: //'), PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1), wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')."
-	echo "Run: $started, load average ${load0} at the start and ${load1} at the end (what else the machine was doing weighs on every figure)."
+	echo "Machine: $machine, $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r); $(nginx -v 2>&1 | sed 's/.*: //'), PostgreSQL $(cd /usr/lib/postgresql 2>/dev/null && printf '%s\n' * | sort -n | tail -n 1), wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')."
+	echo "Parley ${version:-?}${source:+ ($source)}. Run: $started, load average ${load0} at the start and ${load1} at the end (what else the machine was doing weighs on every figure)."
 	[ "${BENCH_QUICK:-0}" = 1 ] && echo "**BENCH_QUICK=1: short runs, not figures to keep.**"
 	[ "${#failed[@]}" -eq 0 ] || echo "**Failed: ${failed[*]} (see their logs).**"
 	echo

@@ -9,6 +9,7 @@
 #              THREADS (16), NGINX_WORKERS (1), EXCHANGES (60: question and answer pairs
 #              seeded through the API), PARLEY_BIN (./parley)
 # Not a test: the numbers depend on the machine. bench/README.md records some.
+# shellcheck disable=SC2046,SC2119 # PID lists are split on purpose; helpers take no script arguments
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=../t/lib/accounts.sh
@@ -132,7 +133,7 @@ bench_wrk healthz2 "$C" "$DURATION" "$BASE_URL/healthz"
 posted=$(sql "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE c.title LIKE 'Posting %' AND m.role = 'assistant' AND m.status = 'complete'")
 
-echo "$(bench_machine)"
+bench_machine
 echo "parley $("$PARLEY_BIN" version 2>/dev/null | awk '{ print $2 }'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), PostgreSQL $(sql 'SHOW server_version')"
 echo "wrk -t${WRK_THREADS:-1} -c$C -d${DURATION}s; nginx workers: $NGINX_WORKERS; parley --workers $WORKERS --threads $THREADS"
 echo

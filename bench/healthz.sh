@@ -11,6 +11,7 @@
 #              PIN ("WRK_CPUS NGINX_CPUS PARLEY_CPUS" for taskset, e.g. "0 1 1"; none by default),
 #              PARLEY_BIN (./parley)
 # Not a test: the numbers depend on the machine. bench/README.md records some.
+# shellcheck disable=SC2046,SC2119 # PID lists are split on purpose; helpers take no script arguments
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -58,7 +59,7 @@ busy_pss=$(bench_pss_kb $(parley_pids))
 # The run with the median ratio stands for the whole.
 med=$(printf '%s\n' "${ratios[@]}" | sort -n | awk -v n="$REPEAT" 'NR == int((n + 1) / 2) { print $2 }')
 
-echo "$(bench_machine)"
+bench_machine
 echo "parley $("$PARLEY_BIN" version 2>/dev/null | awk '{ print $2 }'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')"
 echo "wrk -t${WRK_THREADS:-1} -c$CONNECTIONS -d${DURATION}s; nginx workers: $NGINX_WORKERS, keepalive $KEEPALIVE; parley --workers $WORKERS --threads $THREADS${PIN:+; pinned (wrk nginx parley): $PIN}"
 echo

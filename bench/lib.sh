@@ -8,6 +8,7 @@
 # bench_record KEY VALUE appends "KEY<TAB>VALUE" to $BENCH_RESULTS when that is set
 # (bench/all.sh collects those lines into the table of bench/README.md).
 # Not tests: nothing here passes or fails on a figure.
+# shellcheck disable=SC2046 # lists of PIDs are split into arguments on purpose
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$bench_dir/.." && pwd)}
@@ -185,10 +186,13 @@ bench_db() {
 	pg_start
 	# The harness's cluster is sized for tests: allow a connection per parley thread (up to
 	# 2 x 48 in streams.sh) and give it the cache a small server would have.
-	sql "ALTER SYSTEM SET max_connections = 200" >/dev/null &&
-	    sql "ALTER SYSTEM SET shared_buffers = '128MB'" >/dev/null || bench_die "cannot configure PostgreSQL"
+	if ! sql "ALTER SYSTEM SET max_connections = 200" >/dev/null ||
+	    ! sql "ALTER SYSTEM SET shared_buffers = '128MB'" >/dev/null; then
+		bench_die "cannot configure PostgreSQL"
+	fi
 	pg_stop
 	pg_restart || bench_die "PostgreSQL did not restart"
+	# shellcheck disable=SC2119 # no arguments for migrate
 	parley_migrate || bench_die "parley migrate up failed"
 }
 

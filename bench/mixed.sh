@@ -17,6 +17,7 @@
 #              USERS (8), WRK_THREADS (1), WORKERS (2),
 #              THREADS (48), KEEPALIVE (32), NGINX_WORKERS (1), PARLEY_BIN (./parley)
 # Not a test: the numbers depend on the machine. bench/README.md records some.
+# shellcheck disable=SC2046,SC2119 # PID lists are split on purpose; helpers take no script arguments
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=../t/lib/accounts.sh
@@ -198,7 +199,7 @@ by_kind() {
 	END { flush() }'
 }
 
-echo "$(bench_machine)"
+bench_machine
 echo "parley $("$PARLEY_BIN" version 2>/dev/null | awk '{ print $2 }'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), PostgreSQL $(sql 'SHOW server_version' | awk '{ print $1 }')"
 echo "wrk -t${WRK_THREADS:-1} -c$CONNECTIONS -d${DURATION}s; $USERS people; parley --workers $WORKERS --threads $THREADS; nginx keepalive $KEEPALIVE"
 echo

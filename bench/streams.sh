@@ -9,6 +9,7 @@
 #              an answer takes CHUNKS x CHUNK_MS), DURATION (5 s per wrk run), CONNECTIONS
 #              (8 wrk connections), WORKERS (2), THREADS (48), KEEPALIVE (16), PARLEY_BIN
 # Not a test: the numbers depend on the machine. bench/README.md records some.
+# shellcheck disable=SC2046,SC2119 # PID lists are split on purpose; helpers take no script arguments
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=../t/lib/accounts.sh
@@ -37,8 +38,10 @@ fi
 "$FAKE" -P "$T/fake.port" -s "$T/script" -l "$T/fake.requests" >/dev/null 2>"$T/fake.log" &
 track $!
 wait_for 50 test -s "$T/fake.port" || bench_die "fake_openai did not start"
-export PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$(cat "$T/fake.port")/v1"
-export PARLEY_OPENAI_MODELS=fake-1 PARLEY_OPENAI_API_KEY=sk-bench
+PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$(cat "$T/fake.port")/v1"
+PARLEY_OPENAI_MODELS=fake-1
+PARLEY_OPENAI_API_KEY=sk-bench
+export PARLEY_OPENAI_BASE_URL PARLEY_OPENAI_MODELS PARLEY_OPENAI_API_KEY
 words=$(seq -f 'w%g' 1 "$CHUNKS" | tr '\n' ' ')
 printf 'slow:%s:%s\n' "$CHUNK_MS" "${words% }" >"$T/script"
 answer_s=$(awk -v c="$CHUNKS" -v ms="$CHUNK_MS" 'BEGIN { printf "%.0f", c * ms / 1000 }')
@@ -134,7 +137,7 @@ cpu_share() {
 		if (n > 0) printf " (%.0f us per chunk)", cpu * 1e6 / ((t1 - t0) * n * 1000 / ms) }'
 }
 
-echo "$(bench_machine)"
+bench_machine
 echo "parley $("$PARLEY_BIN" version 2>/dev/null | awk '{ print $2 }'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'); parley --workers $WORKERS --threads $THREADS; nginx keepalive $KEEPALIVE"
 echo "$STREAMS streams, each $CHUNKS chunks ${CHUNK_MS} ms apart (${answer_s} s); wrk -c$CONNECTIONS -d${DURATION}s"
 echo

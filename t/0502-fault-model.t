@@ -221,4 +221,51 @@ is "$late" "" "all $N began within 1.4 s: every thread ($WORKERS workers x $THRE
 http GET /healthz
 is "$STATUS" 200 "and the server is healthy"
 
+##
+# Clients that stop reading a big answer do not hold threads, with nginx buffering on
+##
+# nginx must take whole answers off Parley's hands: with `fastcgi_buffering off` for every
+# route, a client that stops reading keeps its thread blocked in a write for up to Parley's
+# 30-second send timeout, and WORKERS x THREADS such clients stop the site for everyone
+# (/healthz took 41 s here). With buffering on (nginx's default), nginx spools the answer and
+# the thread is free at once; streamed answers still go out chunk by chunk, because Parley
+# sends `X-Accel-Buffering: no` on them.
+sed -i '/fastcgi_buffering off;/d' "$T/nginx/nginx.conf"
+nginx -t -p "$T/nginx" -c "$T/nginx/nginx.conf" >/dev/null 2>&1 || bail "nginx refuses the buffered configuration"
+kill -HUP "$(cat "$T/nginx/nginx.pid")"
+sleep 1
+# About 10 MB of tasks: far more than the kernel's socket buffers hold.
+sql "INSERT INTO tasks (user_id, title, description)
+    SELECT '$USER_ID', 'big ' || i, repeat('d', 10000) FROM generate_series(1, 1000) i"
+SESSION=$(awk '$6 == "parley_session" { v = $7 } END { print v }' "$COOKIE_JAR")
+readers=()
+for i in $(seq 1 "$N"); do
+	exec {fd}<>"/dev/tcp/127.0.0.1/$HTTP_PORT" || bail "cannot connect to nginx"
+	printf 'GET /api/v1/tasks HTTP/1.1\r\nHost: localhost\r\nCookie: parley_session=%s\r\n\r\n' \
+	    "$SESSION" >&"$fd"
+	readers+=("$fd")
+done
+sleep 3
+curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 60 "$BASE_URL/healthz" >"$T/h.w" 2>/dev/null
+read -r h_status h_time <"$T/h.w"
+diag "with $N clients not reading 10 MB answers: /healthz $h_status in $h_time s"
+ok "$([ "$h_status" = 200 ] && awk -v t="$h_time" 'BEGIN { exit !(t < 2) }'; echo $?)" \
+    "$N clients that stop reading a 10 MB answer do not block the site (/healthz in $h_time s)"
+http GET /api/v1/me --max-time 10
+is "$STATUS" 200 "and signed-in requests are served"
+script "slow:300:$(seq -s ' ' 1 10)"
+curl -sS -N --max-time 30 -b "$COOKIE_JAR" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+    --data-binary '{"content": "buffered nginx", "stream": true}' \
+    "$BASE_URL/api/v1/conversations/${convs[0]}/messages" 2>/dev/null |
+    while IFS= read -r line; do
+	case $line in event:*) echo "$(date +%s%N) $line" ;; esac
+    done >"$T/timed"
+first=$(awk '$3 == "delta" { print $1; exit }' "$T/timed")
+last=$(awk '$3 == "done" { print $1 }' "$T/timed")
+ok "$([ -n "$first" ] && [ -n "$last" ] && [ $(((last - first) / 1000000)) -ge 1500 ]; echo $?)" \
+    "with buffering on, a streamed answer still arrives as it is written ($(((${last:-0} - ${first:-0}) / 1000000)) ms from first delta to done)"
+for fd in "${readers[@]}"; do
+	exec {fd}>&-
+done
+
 done_testing
