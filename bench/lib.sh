@@ -116,7 +116,7 @@ bench_parley_start() {
 }
 
 # bench_nginx_start: nginx on 127.0.0.1 (exports BASE_URL) in front of parley's socket, set up as
-# nginx.conf.example (kept FastCGI connections, no buffering, the request id), but without an
+# nginx.conf.example (kept FastCGI connections, buffering on, the request id), but without an
 # access log, and with `location = /direct { return 200 }` as the ceiling to compare with.
 # KEEPALIVE: idle FastCGI connections nginx keeps (each holds a parley thread while idle).
 bench_nginx_start() {
@@ -160,7 +160,7 @@ bench_nginx_start() {
 				include /etc/nginx/fastcgi_params;
 				fastcgi_param HTTP_X_REQUEST_ID \$parley_request_id;
 				fastcgi_keep_conn on;
-				fastcgi_buffering ${FASTCGI_BUFFERING:-off};
+				fastcgi_buffering ${FASTCGI_BUFFERING:-on};
 				fastcgi_read_timeout 300s;
 				fastcgi_pass parley;
 			}

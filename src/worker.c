@@ -2,6 +2,9 @@
 #include "worker.h"
 
 #include <errno.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,10 +33,14 @@
 /* How long a kept FastCGI connection may stay idle (SO_RCVTIMEO in serve.c). */
 #define IDLE_TIMEOUT_MS	2000
 
+/* A thread's answer buffers past this size are let go after the answer, not kept. */
+#define KEEP_BUFFER_BYTES	(256 * 1024)
+
 struct slot {
 	pthread_t	 tid;
 	atomic_int	 busy;		/* 1 while serving a request: not to be interrupted */
 	atomic_int	 done;		/* 1 once the thread has left its loop */
+	atomic_uint	 served;	/* requests served, for the idle trim */
 	const atomic_int *stop;
 	int		 listen_fd;
 	struct worker	 w;
@@ -322,12 +329,43 @@ thread_main(void *arg)
 		atomic_store(&s->busy, 1);
 		worker_serve(&s->w, &fr);
 		FCGX_Finish_r(&fr);
+		/* One large page must not pin its buffer in every thread for good. */
+		if (s->w.out.cap > KEEP_BUFFER_BYTES)
+			buf_free(&s->w.out);
+		if (s->w.hdr.cap > KEEP_BUFFER_BYTES)
+			buf_free(&s->w.hdr);
+		atomic_fetch_add(&s->served, 1);
 		atomic_store(&s->busy, 0);
 	}
 	FCGX_Free(&fr, 1);
 	llm_thread_cleanup(&s->w);
 	atomic_store(&s->done, 1);
 	return NULL;
+}
+
+/*
+ * Gives freed memory back to the system once the worker has served requests
+ * and gone idle. With many threads, glibc keeps an arena per few threads, and
+ * an arena's heap only shrinks from its top: without this, a worker keeps the
+ * most its threads ever used at the same time, which creeps up under a long
+ * mixed load although nothing leaks. Called by the main thread only.
+ */
+static void
+trim_when_idle(struct slot *slots, int n, unsigned *last_served)
+{
+	unsigned served = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (atomic_load(&slots[i].busy))
+			return;
+		served += atomic_load(&slots[i].served);
+	}
+	if (served == *last_served)
+		return;
+	*last_served = served;
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
 }
 
 static int
@@ -400,9 +438,16 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 		return 1;
 	}
 
+	unsigned last_served = 0;
 	for (;;) {
-		if (sigwait(&waitset, &sig) != 0)
+		const struct timespec tick = { .tv_sec = 1 };
+
+		sig = sigtimedwait(&waitset, NULL, &tick);
+		if (sig == -1) {
+			if (errno == EAGAIN)
+				trim_when_idle(slots, nthreads, &last_served);
 			continue;
+		}
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		/* SIGHUP goes to the supervisor, which replaces workers; ignore it here. */

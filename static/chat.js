@@ -338,20 +338,21 @@
 					}
 					if (am && am.id)
 						state.mid = am.id;
-					// Following: the first delta brings all the text so far.
-					if (state.following && state.li) {
-						var t = state.li.querySelector("[data-stream-text]");
-						if (t)
-							t.textContent = "";
-					}
+					// Following: the first delta brings all the text so far and
+					// replaces what the page showed (never shorter: it is read later).
+					if (state.following && state.li)
+						state.replaceNext = true;
 					setBusy(state);
 				} else if (name === "delta") {
 					if (!state.li || !j || typeof j.content !== "string")
 						return;
 					var follow = nearBottom();
 					var el = state.li.querySelector("[data-stream-text]");
-					if (el)
+					if (el && state.replaceNext)
+						el.textContent = j.content;
+					else if (el)
 						el.appendChild(document.createTextNode(j.content));
+					state.replaceNext = false;
 					if (follow)
 						reveal(state.li, true);
 				} else if (name === "done") {

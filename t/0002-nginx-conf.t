@@ -29,7 +29,7 @@ else
 fi
 
 conf=$(cat "$example")
-like "$conf" $'\n[ \t]*fastcgi_buffering off;' "the example turns FastCGI buffering off (streamed answers)"
+unlike "$conf" $'\n[ \t]*fastcgi_buffering off;' "the example leaves FastCGI buffering on (streams turn it off per answer)"
 like "$conf" $'\n[ \t]*fastcgi_keep_conn on;' "the example keeps FastCGI connections open"
 like "$conf" $'\n[ \t]*keepalive [0-9]+;' "the upstream keeps idle connections"
 servers=$(sed -n '/^[[:space:]]*upstream parley {/,/}/p' "$example" | grep -cE '^[[:space:]]*server ')

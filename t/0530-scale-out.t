@@ -87,7 +87,6 @@ user_line=
 fcgi='include /etc/nginx/fastcgi_params;
 		fastcgi_param HTTP_X_REQUEST_ID $parley_request_id;
 		fastcgi_keep_conn on;
-		fastcgi_buffering off;
 		fastcgi_read_timeout 60s;'
 cat >"$T/ngx/nginx.conf" <<EOF
 $user_line

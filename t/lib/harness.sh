@@ -530,7 +530,7 @@ nginx_conf() {
 		cat <<-'EOF'
 					fastcgi_param HTTP_X_REQUEST_ID $parley_request_id;
 					fastcgi_keep_conn on;
-					fastcgi_buffering off;
+					fastcgi_buffers 16 16k;
 					fastcgi_read_timeout 300s;
 					fastcgi_pass parley;
 				}
