@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "form.h"
+#include "jfield.h"
 #include "llm.h"
 #include "markdown.h"
 #include "proposal_writer.h"
@@ -47,31 +48,10 @@ static const struct {
 
 /* ---- shared ---- */
 
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int
-jint(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v))
-		return 0;
-	return json_object_get_int(v);
-}
-
 static bool
 is_completed(struct json_object *p)
 {
-	const char *s = jstr(p, "status");
+	const char *s = jfield_str(p, "status");
 
 	return s != NULL && strcmp(s, "completed") == 0;
 }
@@ -100,31 +80,18 @@ blank(const char *v)
 static bool
 has_answer(struct json_object *p, enum proposal_field f)
 {
-	return !blank(jstr(p, proposal_question(f)->field));
+	return !blank(jfield_str(p, proposal_question(f)->field));
 }
 
+/* Answers a failed store call; the store's only conflict is a completed proposal. */
 static void
 store_failed(struct req *r, enum db_err e)
 {
-	switch (e) {
-	case DB_NOTFOUND:
-		resp_error(r, 404, "not_found", "There is no such proposal.");
-		break;
-	case DB_CONFLICT:
+	if (e == DB_CONFLICT)
 		resp_error(r, 409, "completed",
 		    "This proposal is completed. Reopen it before you change it.");
-		break;
-	case DB_INVALID:
-		resp_error(r, 422, "invalid", "The proposal could not be saved: the input is not valid.");
-		break;
-	case DB_UNAVAILABLE:
-		resp_error(r, 503, "unavailable",
-		    "The database is not reachable right now. Please try again in a moment.");
-		break;
-	default:
-		resp_error(r, 500, "internal", "Something went wrong on our side.");
-		break;
-	}
+	else
+		resp_store_error(r, e, "proposal");
 }
 
 /* The proposal named in the path, or an answered request (404 for anyone else's) and NULL. */
@@ -163,7 +130,7 @@ written_mask(struct json_object *sections)
 	size_t n = json_object_array_length(sections);
 
 	for (size_t i = 0; i < n; i++) {
-		int s = proposal_section_parse(jstr(json_object_array_get_idx(sections, i),
+		int s = proposal_section_parse(jfield_str(json_object_array_get_idx(sections, i),
 		    "section_name"));
 		if (s >= 0)
 			m |= 1u << s;
@@ -204,7 +171,7 @@ add_label(struct json_object *o, const char *from, const char *to)
 {
 	char when[64];
 
-	short_time(jstr(o, from), when, sizeof when);
+	short_time(jfield_str(o, from), when, sizeof when);
 	json_object_object_add(o, to, json_object_new_string(when));
 }
 
@@ -213,7 +180,7 @@ static void
 decorate(struct json_object *p)
 {
 	bool done = is_completed(p);
-	int pct = jint(p, "progress");
+	int pct = (int)jfield_long(p, "progress", 0);
 
 	add_label(p, "updated_at", "updated_label");
 	add_label(p, "created_at", "created_label");
@@ -288,7 +255,7 @@ model_options(const struct config *cfg, const char *current)
 	if (json_object_object_get_ex(models, "items", &items)) {
 		for (size_t i = 0; i < json_object_array_length(items); i++) {
 			struct json_object *m = json_object_array_get_idx(items, i), *o;
-			const char *id = jstr(m, "id");
+			const char *id = jfield_str(m, "id");
 
 			if (id == NULL)
 				continue;
@@ -323,8 +290,8 @@ page_data(struct req *r, struct json_object *p)
 
 	decorate(p);
 	json_object_object_add(d, "nav_proposals", json_object_new_boolean(1));
-	json_object_object_add(d, "models", model_options(r->cfg, jstr(p, "model")));
-	json_object_object_add(d, "proposal_id", json_object_new_string(jstr(p, "id")));
+	json_object_object_add(d, "models", model_options(r->cfg, jfield_str(p, "model")));
+	json_object_object_add(d, "proposal_id", json_object_new_string(jfield_str(p, "id")));
 	json_object_object_add(d, "proposal", p);
 	return d;
 }
@@ -388,7 +355,7 @@ h_proposals_create(struct req *r)
 		store_failed(r, e);
 		return;
 	}
-	redirect_to(r, jstr(p, "id"), "", NULL, NULL);
+	redirect_to(r, jfield_str(p, "id"), "", NULL, NULL);
 	json_object_put(p);
 }
 
@@ -433,15 +400,15 @@ history_view(struct json_object *p)
 	for (size_t i = json_object_array_length(h); i-- > 0;) {
 		struct json_object *e = json_object_array_get_idx(h, i), *o;
 		char when[64];
-		const char *at = jstr(e, "answered_at");
+		const char *at = jfield_str(e, "answered_at");
 
 		if (!json_object_is_type(e, json_type_object))
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "question",
-		    json_object_new_string(jstr(e, "question") ? jstr(e, "question") : ""));
+		    json_object_new_string(jfield_str(e, "question") ? jfield_str(e, "question") : ""));
 		json_object_object_add(o, "answer",
-		    json_object_new_string(jstr(e, "answer") ? jstr(e, "answer") : ""));
+		    json_object_new_string(jfield_str(e, "answer") ? jfield_str(e, "answer") : ""));
 		short_time(at, when, sizeof when);
 		json_object_object_add(o, "answered_at", json_object_new_string(at ? at : ""));
 		json_object_object_add(o, "when", json_object_new_string(when));
@@ -460,7 +427,7 @@ render_wizard(struct req *r, int status, struct json_object *p, int n, const cha
 {
 	const struct proposal_question *q = proposal_question((enum proposal_field)(n - 1));
 	struct json_object *d, *steps, *step, *lines, *affects, *hist;
-	const char *id = jstr(p, "id");
+	const char *id = jfield_str(p, "id");
 	bool complete = all_answered(p);
 	int open = first_open_step(p);
 	char buf[64];
@@ -510,7 +477,7 @@ render_wizard(struct req *r, int status, struct json_object *p, int n, const cha
 	}
 	json_object_object_add(step, "example_lines", lines);
 	if (draft == NULL)
-		draft = jstr(p, q->field);
+		draft = jfield_str(p, q->field);
 	json_object_object_add(step, "value", json_object_new_string(draft != NULL ? draft : ""));
 	if (fe != NULL && fe->n > 0)
 		json_object_object_add(step, "error", json_object_new_string(fe->e[0].msg));
@@ -558,7 +525,7 @@ render_wizard(struct req *r, int status, struct json_object *p, int n, const cha
 		add_flash(r, d);
 	snprintf(buf, sizeof buf, "Step %d of %d", n, PF__MAX);
 	{
-		char *title = xasprintf("%s \u00b7 %s", buf, jstr(p, "title") ? jstr(p, "title") : "");
+		char *title = xasprintf("%s \u00b7 %s", buf, jfield_str(p, "title") ? jfield_str(p, "title") : "");
 		resp_page(r, status, title, "proposal", d);
 		free(title);
 	}
@@ -585,7 +552,7 @@ render_document(struct req *r, int status, struct json_object *p, const struct d
 {
 	struct json_object *d, *sections, *secs, *by_name[PS__MAX] = { NULL };
 	struct json_object *outdated_list, *missing_list;
-	const char *id = jstr(p, "id");
+	const char *id = jfield_str(p, "id");
 	bool done = is_completed(p);
 	unsigned outdated = outdated_mask(p), written;
 	enum db_err e;
@@ -598,7 +565,7 @@ render_document(struct req *r, int status, struct json_object *p, const struct d
 	written = written_mask(sections);
 	for (size_t i = 0; i < json_object_array_length(sections); i++) {
 		struct json_object *s = json_object_array_get_idx(sections, i);
-		int k = proposal_section_parse(jstr(s, "section_name"));
+		int k = proposal_section_parse(jfield_str(s, "section_name"));
 		if (k >= 0)
 			by_name[k] = s;
 	}
@@ -610,7 +577,7 @@ render_document(struct req *r, int status, struct json_object *p, const struct d
 	for (int k = 0; k < PS__MAX; k++) {
 		const struct proposal_section_info *info = proposal_section((enum proposal_section)k);
 		struct json_object *v = json_object_new_object(), *s = by_name[k];
-		const char *content = jstr(s, "content");
+		const char *content = jfield_str(s, "content");
 		bool is_open = o != NULL && o->open == k;
 		char *html;
 
@@ -620,13 +587,13 @@ render_document(struct req *r, int status, struct json_object *p, const struct d
 		json_object_object_add(v, "written", json_object_new_boolean(s != NULL));
 		json_object_object_add(v, "editable", json_object_new_boolean(!done));
 		if (s != NULL) {
-			const char *model = jstr(s, "model_used");
+			const char *model = jfield_str(s, "model_used");
 
 			html = markdown_html(content);
 			json_object_object_add(v, "html", json_object_new_string(html));
 			free(html);
 			json_object_object_add(v, "last_updated",
-			    json_object_new_string(jstr(s, "last_updated")));
+			    json_object_new_string(jfield_str(s, "last_updated")));
 			add_label(v, "last_updated", "updated_label");
 			if (model != NULL)
 				json_object_object_add(v, "model_used", json_object_new_string(model));
@@ -670,7 +637,7 @@ render_document(struct req *r, int status, struct json_object *p, const struct d
 		add_flash_text(d, o->flash_kind, o->flash_text);
 	else
 		add_flash(r, d);
-	resp_page(r, status, jstr(p, "title") ? jstr(p, "title") : "Proposal", "proposal", d);
+	resp_page(r, status, jfield_str(p, "title") ? jfield_str(p, "title") : "Proposal", "proposal", d);
 	json_object_put(p);
 }
 
@@ -730,7 +697,7 @@ sections_written(struct req *r, struct json_object *p)
 	struct json_object *sections;
 	unsigned m = 0;
 
-	if (proposal_sections_list(r->w->db, r->user->id, jstr(p, "id"), &sections) == DB_OK) {
+	if (proposal_sections_list(r->w->db, r->user->id, jfield_str(p, "id"), &sections) == DB_OK) {
 		m = written_mask(sections);
 		json_object_put(sections);
 	}
@@ -777,7 +744,7 @@ h_proposal_answer(struct req *r)
 		return;
 	}
 	if (answer != NULL && answer[0] != '\0') {
-		e = proposals_answer(r->w->db, r->user->id, jstr(p, "id"), (enum proposal_field)f,
+		e = proposals_answer(r->w->db, r->user->id, jfield_str(p, "id"), (enum proposal_field)f,
 		    answer, &created, &changed, &after);
 		if (e != DB_OK) {
 			json_object_put(p);
@@ -796,28 +763,28 @@ h_proposal_answer(struct req *r)
 		unsigned missing = ALL_SECTIONS & ~sections_written(r, p);
 
 		if (write_sections(r, p, missing, err, sizeof err) == -1)
-			redirect_to(r, jstr(p, "id"), "", "write_failed", NULL);
+			redirect_to(r, jfield_str(p, "id"), "", "write_failed", NULL);
 		else
-			redirect_to(r, jstr(p, "id"), "", "written", NULL);
+			redirect_to(r, jfield_str(p, "id"), "", "written", NULL);
 		json_object_put(p);
 		return;
 	}
 	if (strcmp(action, "save") == 0) {
 		if (all_answered(p))
-			redirect_to(r, jstr(p, "id"), "", changed ? "answer_saved" : NULL, NULL);
+			redirect_to(r, jfield_str(p, "id"), "", changed ? "answer_saved" : NULL, NULL);
 		else
 			redirect_to(r, NULL, "", "saved", NULL);
 	} else if (strcmp(action, "back") == 0) {
 		snprintf(loc, sizeof loc, "?step=%d", n > 1 ? n - 1 : 1);
-		redirect_to(r, jstr(p, "id"), loc, NULL, NULL);
+		redirect_to(r, jfield_str(p, "id"), loc, NULL, NULL);
 	} else if (n < PF__MAX) {
 		snprintf(loc, sizeof loc, "?step=%d", n + 1);
-		redirect_to(r, jstr(p, "id"), loc, NULL, NULL);
+		redirect_to(r, jfield_str(p, "id"), loc, NULL, NULL);
 	} else if (all_answered(p))
-		redirect_to(r, jstr(p, "id"), "", changed ? "answer_saved" : NULL, NULL);
+		redirect_to(r, jfield_str(p, "id"), "", changed ? "answer_saved" : NULL, NULL);
 	else {
 		snprintf(loc, sizeof loc, "?step=%d", first_open_step(p));
-		redirect_to(r, jstr(p, "id"), loc, NULL, NULL);
+		redirect_to(r, jfield_str(p, "id"), loc, NULL, NULL);
 	}
 	json_object_put(p);
 }
@@ -878,14 +845,14 @@ h_proposal_settings(struct req *r)
 		free(title);
 		return;
 	}
-	e = proposals_update(r->w->db, r->user->id, jstr(p, "id"), &ch, &after);
+	e = proposals_update(r->w->db, r->user->id, jfield_str(p, "id"), &ch, &after);
 	free(title);
 	if (e != DB_OK) {
 		json_object_put(p);
 		store_failed(r, e);
 		return;
 	}
-	redirect_to(r, jstr(after, "id"), "", "settings", NULL);
+	redirect_to(r, jfield_str(after, "id"), "", "settings", NULL);
 	json_object_put(after);
 	json_object_put(p);
 }
@@ -913,7 +880,7 @@ h_proposal_status(struct req *r)
 		store_failed(r, e);
 		return;
 	}
-	redirect_to(r, jstr(p, "id"), "", done ? "completed" : "reopened", NULL);
+	redirect_to(r, jfield_str(p, "id"), "", done ? "completed" : "reopened", NULL);
 	json_object_put(p);
 }
 
@@ -950,7 +917,7 @@ h_proposal_regenerate(struct req *r)
 		return;
 	}
 	if (mask == 0) {
-		redirect_to(r, jstr(p, "id"), "", "nothing", NULL);
+		redirect_to(r, jfield_str(p, "id"), "", "nothing", NULL);
 		json_object_put(p);
 		return;
 	}
@@ -963,7 +930,7 @@ h_proposal_regenerate(struct req *r)
 			render_document(r, 502, fresh, &o);
 		return;
 	}
-	redirect_to(r, jstr(p, "id"), "", "regenerated", NULL);
+	redirect_to(r, jfield_str(p, "id"), "", "regenerated", NULL);
 	json_object_put(p);
 }
 
@@ -1004,7 +971,7 @@ h_proposal_section_save(struct req *r)
 		free(content);
 		return;
 	}
-	e = proposal_section_put(r->w->db, r->user->id, jstr(p, "id"), (enum proposal_section)s,
+	e = proposal_section_put(r->w->db, r->user->id, jfield_str(p, "id"), (enum proposal_section)s,
 	    content, NULL, NULL, NULL);
 	free(content);
 	if (e != DB_OK) {
@@ -1012,7 +979,7 @@ h_proposal_section_save(struct req *r)
 		store_failed(r, e);
 		return;
 	}
-	redirect_to(r, jstr(p, "id"), "", "section_saved", anchor);
+	redirect_to(r, jfield_str(p, "id"), "", "section_saved", anchor);
 	json_object_put(p);
 }
 
@@ -1058,7 +1025,7 @@ h_proposal_section_regenerate(struct req *r)
 		}
 		return;
 	}
-	redirect_to(r, jstr(p, "id"), "", "section_regenerated", anchor);
+	redirect_to(r, jfield_str(p, "id"), "", "section_regenerated", anchor);
 	json_object_put(p);
 }
 
@@ -1119,15 +1086,15 @@ h_proposal_export(struct req *r)
 
 	if ((p = load(r)) == NULL)
 		return;
-	if ((e = proposal_sections_list(r->w->db, r->user->id, jstr(p, "id"), &sections)) != DB_OK) {
+	if ((e = proposal_sections_list(r->w->db, r->user->id, jfield_str(p, "id"), &sections)) != DB_OK) {
 		json_object_put(p);
 		store_failed(r, e);
 		return;
 	}
 	md = proposal_markdown_document(p, sections);
-	file_slug(jstr(p, "project_title"), slug, sizeof slug);
+	file_slug(jfield_str(p, "project_title"), slug, sizeof slug);
 	if (slug[0] == '\0')
-		file_slug(jstr(p, "title"), slug, sizeof slug);
+		file_slug(jfield_str(p, "title"), slug, sizeof slug);
 	if (slug[0] == '\0')
 		snprintf(slug, sizeof slug, "proposal");
 	snprintf(disp, sizeof disp, "attachment; filename=\"%s.md\"", slug);
@@ -1192,7 +1159,7 @@ h_api_proposals_create(struct req *r)
 		store_failed(r, e);
 		return;
 	}
-	loc = xasprintf("/api/v1/proposals/%s", jstr(p, "id"));
+	loc = xasprintf("/api/v1/proposals/%s", jfield_str(p, "id"));
 	resp_header(r, "Location", loc);
 	free(loc);
 	resp_json(r, 201, p);
@@ -1236,7 +1203,7 @@ h_api_proposal_update(struct req *r)
 		form_errors_respond(r, &fe);
 		goto done;
 	}
-	e = proposals_update(r->w->db, r->user->id, jstr(p, "id"), &ch, &after);
+	e = proposals_update(r->w->db, r->user->id, jfield_str(p, "id"), &ch, &after);
 	if (e == DB_CONFLICT) {
 		resp_error(r, 409, "completed", "This proposal is completed. Reopen it "
 		    "(\"status\": \"active\") before you change its title or model.");
@@ -1299,7 +1266,7 @@ h_api_proposal_answer(struct req *r)
 		form_errors_respond(r, &fe);
 		goto done;
 	}
-	e = proposals_answer(r->w->db, r->user->id, jstr(p, "id"), (enum proposal_field)f, answer,
+	e = proposals_answer(r->w->db, r->user->id, jfield_str(p, "id"), (enum proposal_field)f, answer,
 	    &created, &changed, &after);
 	if (e != DB_OK) {
 		store_failed(r, e);
@@ -1311,7 +1278,7 @@ h_api_proposal_answer(struct req *r)
 
 		/* The proposal again, with its updated_at after the sections. */
 		json_object_put(after);
-		if ((e = proposals_get(r->w->db, r->user->id, jstr(p, "id"), &after)) != DB_OK) {
+		if ((e = proposals_get(r->w->db, r->user->id, jfield_str(p, "id"), &after)) != DB_OK) {
 			store_failed(r, e);
 			goto done;
 		}
@@ -1397,7 +1364,7 @@ h_api_proposal_section_put(struct req *r)
 		form_errors_respond(r, &fe);
 		goto done;
 	}
-	e = proposal_section_put(r->w->db, r->user->id, jstr(p, "id"), (enum proposal_section)s,
+	e = proposal_section_put(r->w->db, r->user->id, jfield_str(p, "id"), (enum proposal_section)s,
 	    raw, NULL, &created, &sec);
 	if (e != DB_OK) {
 		store_failed(r, e);

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "db.h"
 #include "form.h"
+#include "jfield.h"
 #include "req.h"
 #include "response.h"
 #include "tasks.h"
@@ -46,21 +47,7 @@ static const struct {
 static void
 store_failed(struct req *r, enum db_err e)
 {
-	switch (e) {
-	case DB_NOTFOUND:
-		resp_error(r, 404, "not_found", "There is no such task.");
-		break;
-	case DB_INVALID:
-		resp_error(r, 422, "invalid", "The task could not be saved: the input is not valid.");
-		break;
-	case DB_UNAVAILABLE:
-		resp_error(r, 503, "unavailable",
-		    "The database is not reachable right now. Please try again in a moment.");
-		break;
-	default:
-		resp_error(r, 500, "internal", "Something went wrong on our side.");
-		break;
-	}
+	resp_store_error(r, e, "task");
 }
 
 /* The filter a page request asks for: the form's hidden field, else the query; "all" otherwise. */
@@ -94,26 +81,6 @@ back_to_list(struct req *r, enum task_filter f, const char *msg, const char *anc
 	buf_free(&loc);
 }
 
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool
-jbool(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return o != NULL && json_object_object_get_ex(o, key, &v) &&
-	    json_object_get_boolean(v);
-}
-
 /* "2024-05-01T12:34:56.123456Z" -> "2024-05-01 12:34 UTC" into out. */
 static void
 short_time(const char *iso, char *out, size_t outlen)
@@ -131,9 +98,9 @@ decorate(struct json_object *task)
 {
 	char when[64];
 
-	short_time(jstr(task, "created_at"), when, sizeof when);
+	short_time(jfield_str(task, "created_at"), when, sizeof when);
 	json_object_object_add(task, "created_label", json_object_new_string(when));
-	short_time(jstr(task, "updated_at"), when, sizeof when);
+	short_time(jfield_str(task, "updated_at"), when, sizeof when);
 	json_object_object_add(task, "updated_label", json_object_new_string(when));
 }
 
@@ -259,7 +226,7 @@ h_tasks_create(struct req *r)
 		store_failed(r, e);
 		goto done;
 	}
-	back_to_list(r, f, "added", jstr(task, "id"));
+	back_to_list(r, f, "added", jfield_str(task, "id"));
 	json_object_put(task);
 done:
 	free(title);
@@ -298,8 +265,8 @@ h_tasks_edit_page(struct req *r)
 		store_failed(r, e);
 		return;
 	}
-	render_edit(r, 200, page_filter(r), task, NULL, jstr(task, "title"),
-	    jstr(task, "description"));
+	render_edit(r, 200, page_filter(r), task, NULL, jfield_str(task, "title"),
+	    jfield_str(task, "description"));
 }
 
 void
@@ -334,7 +301,7 @@ h_tasks_edit(struct req *r)
 		store_failed(r, e);
 		goto done;
 	}
-	back_to_list(r, f, "saved", jstr(task, "id"));
+	back_to_list(r, f, "saved", jfield_str(task, "id"));
 	json_object_put(task);
 done:
 	free(title);
@@ -366,7 +333,7 @@ h_tasks_toggle(struct req *r)
 			store_failed(r, e);
 			return;
 		}
-		completed = !jbool(task, "completed");
+		completed = !jfield_bool(task, "completed");
 		json_object_put(task);
 	}
 	e = tasks_set_completed(r->w->db, r->user->id, id, completed, &task);
@@ -374,7 +341,7 @@ h_tasks_toggle(struct req *r)
 		store_failed(r, e);
 		return;
 	}
-	back_to_list(r, f, completed ? "done" : "reopened", jstr(task, "id"));
+	back_to_list(r, f, completed ? "done" : "reopened", jfield_str(task, "id"));
 	json_object_put(task);
 }
 
@@ -468,7 +435,7 @@ h_api_tasks_create(struct req *r)
 		store_failed(r, e);
 		goto done;
 	}
-	loc = xasprintf("/api/v1/tasks/%s", jstr(task, "id"));
+	loc = xasprintf("/api/v1/tasks/%s", jfield_str(task, "id"));
 	resp_header(r, "Location", loc);
 	free(loc);
 	resp_json(r, 201, task);

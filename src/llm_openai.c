@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "jfield.h"
 #include "log.h"
 #include "req.h"
 #include "sse.h"
@@ -219,17 +220,6 @@ oa_text(struct oa_attempt *a, const char *s, size_t n)
 	return ans->truncated ? OA_TRUNCATED : OA_GOING;
 }
 
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static struct json_object *
 jget(struct json_object *o, const char *key, json_type type)
 {
@@ -245,7 +235,7 @@ static enum oa_stop
 oa_tool_delta(struct oa_attempt *a, struct json_object *tc)
 {
 	struct json_object *idx = jget(tc, "index", json_type_int), *fn;
-	const char *id = jstr(tc, "id"), *s;
+	const char *id = jfield_str(tc, "id"), *s;
 	struct oa_call *c;
 	long i;
 
@@ -267,10 +257,10 @@ oa_tool_delta(struct oa_attempt *a, struct json_object *tc)
 		buf_puts(&c->id, id);
 	}
 	if ((fn = jget(tc, "function", json_type_object)) != NULL) {
-		if ((s = jstr(fn, "name")) != NULL && c->name.len + strlen(s) < 200)
+		if ((s = jfield_str(fn, "name")) != NULL && c->name.len + strlen(s) < 200)
 			buf_puts(&c->name, s);
 		/* A string by the protocol; some local servers send the object itself. */
-		if ((s = jstr(fn, "arguments")) == NULL &&
+		if ((s = jfield_str(fn, "arguments")) == NULL &&
 		    jget(fn, "arguments", json_type_object) != NULL)
 			s = json_object_to_json_string_ext(jget(fn, "arguments", json_type_object),
 			    JSON_C_TO_STRING_PLAIN);
@@ -294,7 +284,7 @@ oa_chunk(struct oa_attempt *a, struct json_object *o, const char *key)
 
 	if ((err = jget(o, "error", json_type_object)) != NULL ||
 	    jget(o, "error", json_type_string) != NULL) {
-		s = err != NULL ? jstr(err, "message") : jstr(o, "error");
+		s = err != NULL ? jfield_str(err, "message") : jfield_str(o, "error");
 		snprintf(a->provider_msg, sizeof a->provider_msg, "%s", s != NULL ? s : "(no message)");
 		return OA_PROVIDER;
 	}
@@ -311,11 +301,11 @@ oa_chunk(struct oa_attempt *a, struct json_object *o, const char *key)
 	/* Parley asks for one choice; anything beyond the first is ignored. */
 	ch = json_object_array_get_idx(choices, 0);
 	if ((d = jget(ch, key, json_type_object)) != NULL) {
-		if ((s = jstr(d, "content")) != NULL &&
+		if ((s = jfield_str(d, "content")) != NULL &&
 		    (st = oa_text(a, s, strlen(s))) != OA_GOING)
 			return st;
 		/* A refusal is the model's answer, in its own field. */
-		if ((s = jstr(d, "refusal")) != NULL &&
+		if ((s = jfield_str(d, "refusal")) != NULL &&
 		    (st = oa_text(a, s, strlen(s))) != OA_GOING)
 			return st;
 		if ((tcs = jget(d, "tool_calls", json_type_array)) != NULL) {
@@ -329,7 +319,7 @@ oa_chunk(struct oa_attempt *a, struct json_object *o, const char *key)
 			}
 		}
 	}
-	if (jstr(ch, "finish_reason") != NULL)
+	if (jfield_str(ch, "finish_reason") != NULL)
 		a->finished = true;
 	return OA_GOING;
 }
@@ -388,7 +378,7 @@ oa_event(void *ctx, const struct sse_event *ev)
 		return 1;
 	}
 	if (strcmp(ev->event, "error") == 0 && jget(o, "error", json_type_object) == NULL) {
-		const char *m = jstr(o, "message");
+		const char *m = jfield_str(o, "message");
 
 		snprintf(a->provider_msg, sizeof a->provider_msg, "%s", m != NULL ? m : "(no message)");
 		st = OA_PROVIDER;
@@ -545,9 +535,9 @@ log_provider_error(const struct oa_attempt *a, const char *what)
 		o = parse_object(a->raw.data, a->raw.len);
 		if (o != NULL) {
 			if ((e = jget(o, "error", json_type_object)) != NULL)
-				m = jstr(e, "message");
-			else if ((m = jstr(o, "error")) == NULL)
-				m = jstr(o, "message");
+				m = jfield_str(e, "message");
+			else if ((m = jfield_str(o, "error")) == NULL)
+				m = jfield_str(o, "message");
 		}
 		snprintf(msg, sizeof msg, "%s", m != NULL ? m : a->raw.data);
 		json_object_put(o);

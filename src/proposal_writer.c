@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "jfield.h"
 #include "llm.h"
 #include "log.h"
 #include "req.h"
@@ -34,17 +35,6 @@ items_free(struct items *it)
 	for (size_t i = 0; i < it->n; i++)
 		free(it->v[i]);
 	it->n = 0;
-}
-
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 static bool
@@ -768,9 +758,9 @@ static void
 answers_read(struct json_object *p, struct answers *a)
 {
 	memset(a, 0, sizeof *a);
-	a->client = tidy(jstr(p, "client_name"));
-	a->project = tidy(jstr(p, "project_title"));
-	a->timeline = tidy(jstr(p, "timeline"));
+	a->client = tidy(jfield_str(p, "client_name"));
+	a->project = tidy(jfield_str(p, "project_title"));
+	a->timeline = tidy(jfield_str(p, "timeline"));
 	strip_end_punct(a->timeline);
 	if (a->client[0] == '\0') {
 		free(a->client);
@@ -780,10 +770,10 @@ answers_read(struct json_object *p, struct answers *a)
 		free(a->project);
 		a->project = xstrdup("the project");
 	}
-	split_goals(jstr(p, "project_goals"), &a->goals);
-	split_list(jstr(p, "deliverables"), true, &a->deliverables);
-	split_list(jstr(p, "technologies"), true, &a->techs);
-	read_plan(jstr(p, "timeline"), &a->plan);
+	split_goals(jfield_str(p, "project_goals"), &a->goals);
+	split_list(jfield_str(p, "deliverables"), true, &a->deliverables);
+	split_list(jfield_str(p, "technologies"), true, &a->techs);
+	read_plan(jfield_str(p, "timeline"), &a->plan);
 	a->milestones = a->plan.n >= 2 && a->plan.with_period > 0;
 }
 
@@ -1163,9 +1153,9 @@ char *
 proposal_markdown_document(struct json_object *proposal, struct json_object *sections)
 {
 	struct buf b = BUF_INIT;
-	char *title = tidy(jstr(proposal, "title")), *client = tidy(jstr(proposal, "client_name"));
-	char *project = tidy(jstr(proposal, "project_title"));
-	const char *updated = jstr(proposal, "updated_at");
+	char *title = tidy(jfield_str(proposal, "title")), *client = tidy(jfield_str(proposal, "client_name"));
+	char *project = tidy(jfield_str(proposal, "project_title"));
+	const char *updated = jfield_str(proposal, "updated_at");
 	size_t n = sections != NULL ? json_object_array_length(sections) : 0;
 
 	buf_puts(&b, "# ");
@@ -1189,7 +1179,7 @@ proposal_markdown_document(struct json_object *proposal, struct json_object *sec
 
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *sec = json_object_array_get_idx(sections, i);
-			const char *name = jstr(sec, "section_name"), *content = jstr(sec, "content");
+			const char *name = jfield_str(sec, "section_name"), *content = jfield_str(sec, "content");
 			size_t len;
 
 			if (name == NULL || strcmp(name, info->name) != 0)
@@ -1255,7 +1245,7 @@ proposal_section_prompt(struct json_object *proposal, enum proposal_section s)
 	    "The facts, as the freelancer gave them:\n", info->title, section_asks[s]);
 	for (int f = 0; f < PF__MAX; f++) {
 		const struct proposal_question *q = proposal_question((enum proposal_field)f);
-		const char *v = jstr(proposal, q->field);
+		const char *v = jfield_str(proposal, q->field);
 
 		buf_printf(&b, "\n%s:\n", q->label);
 		if (v == NULL || v[0] == '\0') {
@@ -1279,7 +1269,7 @@ proposal_section_prompt(struct json_object *proposal, enum proposal_section s)
 const char *
 proposal_writer_model(const struct config *cfg, struct json_object *proposal)
 {
-	const char *m = jstr(proposal, "model");
+	const char *m = jfield_str(proposal, "model");
 
 	if (m != NULL && m[0] != '\0')
 		return m;
@@ -1338,7 +1328,7 @@ proposal_write_section(struct worker *w, const char *user_id, struct json_object
 {
 	const struct config *cfg = w->app != NULL ? w->app->cfg : NULL;
 	const struct proposal_section_info *info = proposal_section(s);
-	const char *model = proposal_writer_model(cfg, proposal), *id = jstr(proposal, "id");
+	const char *model = proposal_writer_model(cfg, proposal), *id = jfield_str(proposal, "id");
 	struct proposal_usage u;
 	struct json_object *sec = NULL;
 	char *text = NULL;

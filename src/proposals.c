@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "jfield.h"
 #include "xalloc.h"
 
 /*
@@ -313,23 +314,12 @@ deps_param(void)
 	return buf_detach(&b);
 }
 
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* Adds next_question: the first question without an answer, or null. */
 static void
 add_next_question(struct json_object *p)
 {
 	for (int i = 0; i < PF__MAX; i++) {
-		if (blank(jstr(p, questions[i].field))) {
+		if (blank(jfield_str(p, questions[i].field))) {
 			struct json_object *q = json_object_new_object();
 
 			json_object_object_add(q, "field", json_object_new_string(questions[i].field));
@@ -678,7 +668,7 @@ why_untouched(struct db *db, const char *user_id, const char *id)
 
 	if ((e = proposals_get(db, user_id, id, &p)) != DB_OK)
 		return e;
-	st = jstr(p, "status");
+	st = jfield_str(p, "status");
 	e = (st != NULL && strcmp(st, "completed") == 0) ? DB_CONFLICT : DB_NOTFOUND;
 	json_object_put(p);
 	return e;

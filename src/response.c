@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "template.h"
 #include "xalloc.h"
@@ -291,5 +292,29 @@ resp_finish(struct req *r)
 		log_error("request %s: %s %s: the handler wrote no response",
 		    r->request_id, r->method, r->path);
 		resp_error(r, 500, "internal", "Something went wrong on our side.");
+	}
+}
+
+void
+resp_store_error(struct req *r, enum db_err e, const char *what)
+{
+	switch (e) {
+	case DB_NOTFOUND:
+		resp_error(r, 404, "not_found", "There is no such %s.", what);
+		break;
+	case DB_CONFLICT:
+		resp_error(r, 409, "conflict", "The %s conflicts with one that already exists.", what);
+		break;
+	case DB_INVALID:
+		resp_error(r, 422, "invalid", "The %s could not be saved: the input is not valid.",
+		    what);
+		break;
+	case DB_UNAVAILABLE:
+		resp_error(r, 503, "unavailable",
+		    "The database is not reachable right now. Please try again in a moment.");
+		break;
+	default:
+		resp_error(r, 500, "internal", "Something went wrong on our side.");
+		break;
 	}
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "db.h"
 #include "req.h"
 
 struct json_object;
@@ -33,6 +34,14 @@ void	 resp_redirect(struct req *r, const char *location);
  */
 void	 resp_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Answers a failed store call with resp_error: 404 for
+ * a row that is not there or not the person's, 409, 422, 503, else 500. what
+ * names the row for people ("task"). Handlers with a more telling word for a
+ * conflict answer DB_CONFLICT themselves first.
+ */
+void	 resp_store_error(struct req *r, enum db_err e, const char *what);
 
 /*
  * Renders page template tmpl inside the layout, with data (takes it; may be
