@@ -123,7 +123,7 @@ table() {
 	echo "| the streams | peak $(v streams.peak) of $(v streams.n) at once; $(v streams.done) ended complete, $(v streams.stored) stored whole; $(v streams.answer_s) s answers all done in $(v streams.wall_s) s | all | $(streams_ok) |"
 	echo "| CPU of the $(v streams.n) streams alone (4 chunks a second each) | $(v streams.cpu) | | |"
 	echo "| mixed load, $(v mixed.duration) s at $(v mixed.connections) connections | $(v mixed.reqs) requests, $(v mixed.rps) req/s, p50 $(v mixed.p50) ms, p99 $(v mixed.p99) ms; parley answered $(v mixed.statuses); wrk errors: ${V[mixed.errors]:-none} | no error, only 2xx/3xx | $(mixed_ok) |"
-	echo "| workers' memory over the mixed load (RSS, after a warm-up of $(v mixed.warmup) s) | $(v mixed.rss0) MB before, $(v mixed.rss1) MB after ($(v mixed.rss_change)%) | within 10% | $(mem_ok) |"
+	echo "| workers' memory over the mixed load (RSS once idle for 2.5 s, after a warm-up of $(v mixed.warmup) s) | $(v mixed.rss0) MB before, $(v mixed.rss1) MB after ($(v mixed.rss_change)%) | within 10% | $(mem_ok) |"
 }
 
 out=$(table)

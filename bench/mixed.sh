@@ -149,17 +149,20 @@ counts() {
 # A warm-up with the same load: the first requests grow each thread's malloc arena, buffers
 # and database connection to their working size, in steps that flatten out (with 96 threads
 # that takes a minute or two). "Before" is taken once a 10-second round grew the workers'
-# RSS by less than 2% (or after WARMUP s).
+# RSS by less than 2% (or after WARMUP s). Each figure is taken after 2.5 s of quiet: a worker
+# idle for a second gives the memory its threads freed back to the system (src/worker.c), so
+# what is measured is what the workers still hold, not the high-water mark of their arenas.
 echo "warming up (at most $WARMUP s), then $DURATION s of mixed load..." >&2
 warm=0 prev=0 rss0=0
 while [ "$warm" -lt "$WARMUP" ]; do
 	bench_wrk warm "$CONNECTIONS" 10 "$BASE_URL/" -s "$T/mixed.lua"
 	warm=$((warm + 10))
+	sleep 2.5
 	read -r _ rss0 <<<"$(worker_mem)"
 	[ "$prev" -gt 0 ] && [ $((rss0 * 100)) -le $((prev * 102)) ] && break
 	prev=$rss0
 done
-sleep 1
+sleep 2.5
 read -r pss0 rss0 <<<"$(worker_mem)"
 before=$(counts)
 l0=$(wc -l <"$T/parley.log")
@@ -174,7 +177,8 @@ sampler=$!
 bench_wrk mixed "$CONNECTIONS" "$DURATION" "$BASE_URL/" -s "$T/mixed.lua"
 kill "$sampler" 2>/dev/null
 wait "$sampler" 2>/dev/null
-sleep 1
+busy_rss=$(worker_mem | cut -d' ' -f2)
+sleep 2.5
 read -r pss1 rss1 <<<"$(worker_mem)"
 backends=$(sql "SELECT count(*) - 1 FROM pg_stat_activity WHERE backend_type = 'client backend'")
 after=$(counts)
@@ -209,7 +213,7 @@ echo "parley answered: ${R[mixed.statuses]}"
 echo "CPU per request: nginx $(bench_cpu_cell "${R[mixed.nginx]}"), parley workers $(bench_cpu_cell "${R[mixed.workers]}"), PostgreSQL $(bench_cpu_cell "${R[mixed.pg]}")"
 echo "data: before $before; after $after"
 echo "worker memory (PSS / RSS, both workers): before $(bench_mb "$pss0") / $(bench_mb "$rss0") MB, after $(bench_mb "$pss1") / $(bench_mb "$rss1") MB ($(awk -v a="$rss0" -v b="$rss1" 'BEGIN { printf "%+.1f%%", 100 * (b - a) / a }') RSS)"
-echo "  after a warm-up of $warm s; RSS every 10 s during the run: $(cat "$T/mixed.rss")MB; threads holding a database connection: $backends"
+echo "  after a warm-up of $warm s; RSS every 10 s during the run: $(cat "$T/mixed.rss")MB, at its end $(bench_mb "$busy_rss") MB; threads holding a database connection: $backends"
 echo
 echo "parley's own time per kind of request, in ms:"
 printf '  %-44s %7s %8s %8s   %s\n' "" "count" "p50" "p99" "statuses"
