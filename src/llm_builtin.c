@@ -1,6 +1,7 @@
 /* llm_builtin.c: builtin/parley: task requests in plain English, carried out through the task tools. */
 #include "llm_builtin.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,12 +42,32 @@ struct span {
 	size_t		 n;
 };
 
+/*
+ * Word bytes. Bytes of multi-byte characters count as letters, so "addé"
+ * is not "add". A table, because the matcher asks this of nearly every byte.
+ */
+static const bool word_byte[256] = {
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['\''] = true,
+	[0x80 ... 0xFF] = true,
+};
+
+static const bool space_byte[256] = {
+	[' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\v'] = true, ['\f'] = true,
+};
+
+static const bool upper_byte[256] = { ['A' ... 'Z'] = true };
+
 static bool
 is_alnum(unsigned char c)
 {
-	/* Bytes of multi-byte characters count as letters, so "addé" is not "add". */
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    c >= 0x80 || c == '\'';
+	return word_byte[c];
+}
+
+/* ASCII lower case; other bytes as they are. */
+static char
+lower(char c)
+{
+	return (char)(c + (upper_byte[(unsigned char)c] ? 'a' - 'A' : 0));
 }
 
 static void
@@ -69,12 +90,19 @@ span_skip(struct span *s, size_t k)
 	s->n -= k;
 }
 
-/* Does the span start with the phrase w (lower case), ending on a word boundary? */
+/*
+ * Does the span start with the phrase w (lower case, never empty), ending on
+ * a word boundary? Most phrases tried differ in the first byte, which is
+ * checked before anything costlier.
+ */
 static bool
 starts(const struct span *s, const char *w)
 {
-	size_t k = strlen(w);
+	size_t k;
 
+	if (s->n == 0 || s->l[0] != w[0])
+		return false;
+	k = strlen(w);
 	if (s->n < k || memcmp(s->l, w, k) != 0)
 		return false;
 	/* A phrase ending in punctuation ("todo:") needs no boundary after it. */
@@ -109,7 +137,7 @@ ends(const struct span *s, const char *w)
 {
 	size_t k = strlen(w);
 
-	if (s->n < k || memcmp(s->l + s->n - k, w, k) != 0)
+	if (s->n < k || s->l[s->n - 1] != w[k - 1] || memcmp(s->l + s->n - k, w, k) != 0)
 		return false;
 	return k == s->n || w[0] == ' ' || !is_alnum((unsigned char)s->l[s->n - k - 1]);
 }
@@ -137,6 +165,8 @@ chop_any(struct span *s, const char *const *ws)
 static bool
 span_is(const struct span *s, const char *w)
 {
+	if (s->n > 0 && s->l[0] != w[0])
+		return false;
 	return s->n == strlen(w) && memcmp(s->l, w, s->n) == 0;
 }
 
@@ -159,6 +189,9 @@ span_find(const struct span *s, const char *w, bool last)
 	if (k == 0 || s->n < k)
 		return -1;
 	for (size_t i = 0; i + k <= s->n; i++) {
+		/* Two bytes first: the phrases searched for start with a space. */
+		if (s->l[i] != w[0] || (k > 1 && s->l[i + 1] != w[1]))
+			continue;
 		if (memcmp(s->l + i, w, k) == 0) {
 			found = (long)i;
 			if (!last)
@@ -168,28 +201,69 @@ span_find(const struct span *s, const char *w, bool last)
 	return found;
 }
 
-/* Does the phrase w occur as whole words anywhere in the span? */
-static bool
-has_word(const struct span *s, const char *w)
+/*
+ * Where the first marker of the list (in list order) that occurs in the span
+ * occurs first, or -1: the same as trying span_find with each marker in
+ * turn, in one pass. Every marker starts with a space and has a second byte.
+ */
+static long
+find_first_mark(const struct span *s, const char *const *marks)
 {
-	size_t k = strlen(w);
+	bool second[256] = { false };
+	size_t best = SIZE_MAX;
+	long at = -1;
 
-	for (size_t i = 0; i + k <= s->n; i++) {
-		if (memcmp(s->l + i, w, k) != 0)
+	for (size_t m = 0; marks[m] != NULL; m++)
+		second[(unsigned char)marks[m][1]] = true;
+	for (size_t i = 0; i + 1 < s->n && best > 0; i++) {
+		if (s->l[i] != ' ' || !second[(unsigned char)s->l[i + 1]])
 			continue;
-		if ((i == 0 || !is_alnum((unsigned char)s->l[i - 1])) &&
-		    (i + k == s->n || !is_alnum((unsigned char)s->l[i + k])))
-			return true;
+		/* Only a marker earlier in the list than the best so far can win now. */
+		for (size_t m = 0; m < best && marks[m] != NULL; m++) {
+			size_t k;
+
+			if (marks[m][1] != s->l[i + 1])
+				continue;
+			k = strlen(marks[m]);
+			if (i + k <= s->n && memcmp(s->l + i, marks[m], k) == 0) {
+				best = m;
+				at = (long)i;
+				break;
+			}
+		}
 	}
-	return false;
+	return at;
 }
 
+/*
+ * Does one of the phrases occur as whole words anywhere in the span? One
+ * pass: only where a word can start (after a non-word byte) and only the
+ * phrases beginning with the byte found there are compared, so a 4 KiB
+ * message costs a few thousand table lookups, not a comparison per phrase
+ * per byte.
+ */
 static bool
 has_any_word(const struct span *s, const char *const *ws)
 {
-	for (; *ws != NULL; ws++)
-		if (has_word(s, *ws))
-			return true;
+	bool first[256] = { false };
+
+	for (const char *const *w = ws; *w != NULL; w++)
+		first[(unsigned char)(*w)[0]] = true;
+	for (size_t i = 0; i < s->n; i++) {
+		if ((i > 0 && is_alnum((unsigned char)s->l[i - 1])) ||
+		    !first[(unsigned char)s->l[i]])
+			continue;
+		for (const char *const *w = ws; *w != NULL; w++) {
+			size_t k;
+
+			if ((*w)[0] != s->l[i])
+				continue;
+			k = strlen(*w);
+			if (i + k <= s->n && memcmp(s->l + i, *w, k) == 0 &&
+			    (i + k == s->n || !is_alnum((unsigned char)s->l[i + k])))
+				return true;
+		}
+	}
 	return false;
 }
 
@@ -200,10 +274,14 @@ span_dup(const struct span *s)
 	return xstrndup(s->o, s->n);
 }
 
+static int	split_span(struct span all, const char *const *titles, size_t ntitles,
+		    char **from, char **to);
+
 /*
  * The message made matchable: at most BI_MAX_INPUT bytes (cut between
  * characters), curly quotes straightened, white space squeezed and trimmed.
- * *orig and *low are new strings of the same length (caller frees both).
+ * *orig and *low are strings of the same length in one new block: the
+ * caller frees *orig only.
  */
 static void
 normalize(const char *text, char **orig, char **low)
@@ -216,7 +294,8 @@ normalize(const char *text, char **orig, char **low)
 		while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
 			len--;
 	}
-	o = xmalloc(len + 1);
+	/* The lower-case twin goes after the original: it is never longer. */
+	o = xmalloc(2 * len + 2);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 
@@ -231,7 +310,7 @@ normalize(const char *text, char **orig, char **low)
 				i += 2;
 			}
 		}
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+		if (space_byte[c]) {
 			if (j > 0 && o[j - 1] != ' ')
 				o[j++] = ' ';
 			continue;
@@ -241,9 +320,9 @@ normalize(const char *text, char **orig, char **low)
 	while (j > 0 && o[j - 1] == ' ')
 		j--;
 	o[j] = '\0';
-	l = xmalloc(j + 1);
+	l = o + j + 1;
 	for (i = 0; i <= j; i++)
-		l[i] = (o[i] >= 'A' && o[i] <= 'Z') ? (char)(o[i] - 'A' + 'a') : o[i];
+		l[i] = lower(o[i]);
 	*orig = o;
 	*low = l;
 }
@@ -322,8 +401,9 @@ is_generic(const struct span *s)
 
 		while (k < s->n && s->l[k] != ' ')
 			k++;
-		for (const char *const *w = words; *w != NULL; w++)
-			if (strlen(*w) == k - i && memcmp(s->l + i, *w, k - i) == 0)
+		for (const char *const *w = words; *w != NULL && !known; w++)
+			if ((*w)[0] == s->l[i] && strlen(*w) == k - i &&
+			    memcmp(s->l + i, *w, k - i) == 0)
 				known = true;
 		if (!known)
 			return false;
@@ -673,7 +753,8 @@ parse_rename(struct span s, struct builtin_parse *p)
 	{
 		char *rest = span_dup(&t);
 
-		if (builtin_rename_split(rest, NULL, 0, &from, &to) == -1) {
+		/* t is normalised text already: split it as it is. */
+		if (split_span(t, NULL, 0, &from, &to) == -1) {
 			if (!is_strong || t.n == 0) {
 				free(rest);
 				return false;
@@ -783,14 +864,11 @@ parse_add(struct span s, struct builtin_parse *p)
 	if (!take_quoted(&t, &title, &rest)) {
 		title = t;
 		rest = (struct span){ t.o + t.n, t.l + t.n, 0 };
-		for (const char *const *m = desc_marks; *m != NULL; m++) {
-			long at = span_find(&title, *m, false);
+		long at = find_first_mark(&title, desc_marks);
 
-			if (at < 0)
-				continue;
+		if (at >= 0) {
 			rest = (struct span){ title.o + at, title.l + at, title.n - (size_t)at };
 			title.n = (size_t)at;
-			break;
 		}
 		chop_punct(&title);
 		if (chop_list_suffix(&title) != 0)
@@ -922,7 +1000,6 @@ builtin_parse(const char *text, struct builtin_parse *out)
 		parse_social(s, out);
 out:
 	free(orig);
-	free(low);
 }
 
 void
@@ -947,20 +1024,20 @@ builtin_parse_free(struct builtin_parse *p)
 static bool
 fold_eq(char a, char b)
 {
-	if (a >= 'A' && a <= 'Z')
-		a = (char)(a - 'A' + 'a');
-	if (b >= 'A' && b <= 'Z')
-		b = (char)(b - 'A' + 'a');
-	return a == b;
+	return lower(a) == lower(b);
 }
 
 static bool
 title_contains(const char *title, const char *w, size_t k)
 {
+	char first = lower(w[0]);
+
 	for (; *title != '\0'; title++) {
 		size_t i;
 
-		for (i = 0; i < k && title[i] != '\0' && fold_eq(title[i], w[i]); i++)
+		if (lower(*title) != first)
+			continue;
+		for (i = 1; i < k && title[i] != '\0' && fold_eq(title[i], w[i]); i++)
 			;
 		if (i == k)
 			return true;
@@ -1027,20 +1104,17 @@ match_score(const char *ref, const char *const *titles, size_t n)
 	return holders == 1 ? 2 : holders > 1 ? 1 : 0;
 }
 
-int
-builtin_rename_split(const char *rest, const char *const *titles, size_t ntitles,
-    char **from, char **to)
+/* builtin_rename_split on text already normalised (all of it, trimmed). */
+static int
+split_span(struct span all, const char *const *titles, size_t ntitles, char **from, char **to)
 {
 	static const char *const seps[] = { " to ", " into ", " as ", NULL };
 	static const char *const lead[] = {
 		"say", "read", "be", "become", "now be", "the title", "the name", NULL
 	};
-	char *orig, *low, *best_from = NULL, *best_to = NULL;
+	char *best_from = NULL, *best_to = NULL;
 	int best = -1, tries = 0;
-	struct span all;
 
-	normalize(rest != NULL ? rest : "", &orig, &low);
-	all = (struct span){ orig, low, strlen(orig) };
 	/*
 	 * Two titles and a separator fit in about 1 KiB; beyond that, or past
 	 * BI_MAX_SPLITS separators, splits are not weighed against the titles,
@@ -1049,6 +1123,9 @@ builtin_rename_split(const char *rest, const char *const *titles, size_t ntitles
 	if (all.n > 2 * 500 + 100)
 		ntitles = 0;
 	for (size_t i = 0; i < all.n && tries < BI_MAX_SPLITS; i++) {
+		/* Every separator starts with a space: most bytes stop here. */
+		if (all.l[i] != ' ')
+			continue;
 		for (const char *const *sep = seps; *sep != NULL; sep++) {
 			size_t k = strlen(*sep);
 			struct span a, b;
@@ -1092,13 +1169,24 @@ builtin_rename_split(const char *rest, const char *const *titles, size_t ntitles
 			}
 		}
 	}
-	free(orig);
-	free(low);
 	if (best < 0)
 		return -1;
 	*from = best_from;
 	*to = best_to;
 	return 0;
+}
+
+int
+builtin_rename_split(const char *rest, const char *const *titles, size_t ntitles,
+    char **from, char **to)
+{
+	char *orig, *low;
+	int rc;
+
+	normalize(rest != NULL ? rest : "", &orig, &low);
+	rc = split_span((struct span){ orig, low, strlen(orig) }, titles, ntitles, from, to);
+	free(orig);
+	return rc;
 }
 
 /*

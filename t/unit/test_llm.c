@@ -261,6 +261,18 @@ static const struct phrase phrases[] = {
 	{ "   ", BI_HELP, NULL, NULL },
 	{ "addendum to the contract", BI_HELP, NULL, NULL },
 	{ "listen to this", BI_HELP, NULL, NULL },
+	/* Words are whole words: inside a longer word, also one with non-ASCII letters, no. */
+	{ "show my taskbar settings", BI_HELP, NULL, NULL },
+	{ "show my tasks\xc3\xa9", BI_HELP, NULL, NULL },
+	{ "show the uncompleted tasks", BI_LIST, NULL, "pending" },
+	{ "show my done tasks", BI_LIST, NULL, "completed" },
+	{ "multitasking is done", BI_COMPLETE, "multitasking", NULL },
+	/* Of two description markers, the one first in the matcher's list wins. */
+	{ "add buy milk with note skim with description for the cafe", BI_ADD,
+	    "Buy milk with note skim", "for the cafe" },
+	/* Case and white space do not matter to the separator; the words keep their case. */
+	{ "RENAME Buy Milk TO oat milk", BI_RENAME, "Buy Milk", "Oat milk" },
+	{ "rename\tbuy milk\n   to   oat milk", BI_RENAME, "buy milk", "Oat milk" },
 };
 
 /* ok() for an int comparison without printing: used to branch on a failure. */
@@ -316,6 +328,16 @@ test_phrases(void)
 	free(to);
 	ok(builtin_rename_split("buy milk to buy oat milk", titles, 3, &from, &to) == 0 &&
 	    strcmp(from, "buy milk") == 0, "rename split: a plain rename");
+	free(from);
+	free(to);
+	ok(builtin_rename_split("BUY MILK to x", titles, 3, &from, &to) == 0 &&
+	    strcmp(from, "BUY MILK") == 0 && strcmp(to, "X") == 0,
+	    "rename split: an exact title in other case");
+	free(from);
+	free(to);
+	ok(builtin_rename_split("bob to go to x", titles, 3, &from, &to) == 0 &&
+	    strcmp(from, "bob") == 0 && strcmp(to, "Go to x") == 0,
+	    "rename split: the split whose words one title holds, in any case");
 	free(from);
 	free(to);
 	ok(builtin_rename_split("no separator here", titles, 3, &from, &to) == -1,
