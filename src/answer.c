@@ -52,6 +52,16 @@ struct answer {
 	bool			 actions_dirty;
 	bool			 stop;
 	char			 stop_chan[64];
+
+	/*
+	 * Written whole (answer_begin_whole): nothing is stored until the end,
+	 * so there is no row to save to, stop or follow meanwhile.
+	 */
+	bool			 whole;
+	char			*content;	/* the user's message, trimmed */
+	char			*override;	/* its model override, or NULL */
+	struct json_object	*hist;		/* the history before it */
+	char			*name;		/* the owner's name, or NULL */
 	struct timespec		 last_save;
 	struct timespec		 last_check;
 	struct timespec		 last_tick;
@@ -182,6 +192,56 @@ answer_begin(struct worker *w, const char *user_id, const char *conv_id,
 	return DB_OK;
 }
 
+/* True for a model that answers in process, at once (no network). */
+static bool
+model_is_builtin(const char *model)
+{
+	return model != NULL && strncmp(model, "builtin/", 8) == 0;
+}
+
+enum db_err
+answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
+    const char *content, const char *model, struct answer **out)
+{
+	struct json_object *hist = NULL;
+	struct answer *a;
+	char *def = NULL, *name = NULL;
+	enum db_err e;
+
+	if (model != NULL && model[0] == '\0')
+		model = NULL;
+	if (model != NULL && !model_is_builtin(model))
+		return answer_begin(w, user_id, conv_id, content, model, out);
+	if (answer_invalid(w->app->cfg, content, model, NULL) != NULL)
+		return DB_INVALID;
+	if (!chat_id_valid(conv_id))
+		return DB_NOTFOUND;
+	/* The new message is the 50th of the history. */
+	e = chat_exchange_context(w->db, user_id, conv_id, HISTORY_MAX - 1, &def, &hist, &name);
+	if (e != DB_OK)
+		return e;
+	if (model == NULL && !model_is_builtin(def)) {
+		free(def);
+		free(name);
+		json_object_put(hist);
+		return answer_begin(w, user_id, conv_id, content, NULL, out);
+	}
+	a = xcalloc(1, sizeof *a);
+	a->w = w;
+	a->user_id = xstrdup(user_id);
+	a->conv_id = xstrdup(conv_id);
+	a->model = xstrdup(model != NULL ? model : def);
+	a->actions = json_object_new_array();
+	a->whole = true;
+	a->content = trimmed(content);
+	a->override = model != NULL ? xstrdup(model) : NULL;
+	a->hist = hist;
+	a->name = name;
+	free(def);
+	*out = a;
+	return DB_OK;
+}
+
 enum db_err
 answer_regenerate(struct worker *w, const char *user_id, const char *conv_id,
     const char *model, struct answer **out)
@@ -236,6 +296,10 @@ answer_free(struct answer *a)
 	json_object_put(a->user_msg);
 	json_object_put(a->asst_msg);
 	json_object_put(a->actions);
+	json_object_put(a->hist);
+	free(a->content);
+	free(a->override);
+	free(a->name);
 	buf_free(&a->text);
 	free(a);
 }
@@ -364,7 +428,7 @@ maybe_save(struct answer *a, bool force)
 	long age = ms_since(&a->last_save);
 	enum db_err e;
 
-	if (!changed && age < HEARTBEAT_MS)
+	if (a->whole || (!changed && age < HEARTBEAT_MS))
 		return;
 	if (changed && !force && age < SAVE_EVERY_MS)
 		return;
@@ -442,7 +506,7 @@ sink_cancelled(void *ctx)
 	/* Text that came before a pause is stored now rather than at the next delta. */
 	maybe_save(a, false);
 	/* The sure way, for poolers that drop LISTEN: the row itself. */
-	if (!a->stop && ms_since(&a->last_check) >= STOP_CHECK_MS) {
+	if (!a->stop && !a->whole && ms_since(&a->last_check) >= STOP_CHECK_MS) {
 		bool stop = false;
 
 		now(&a->last_check);
@@ -476,6 +540,29 @@ build_messages(struct json_object *hist, const char *system, size_t *n)
 	return m;
 }
 
+/* Stores an answer written whole with its question; a->user_msg and a->id are then set. */
+static enum db_err
+store_whole(struct answer *a, const struct chat_finish *f, struct json_object **final)
+{
+	struct json_object *um = NULL, *fin = NULL;
+	const char *id;
+	enum db_err e;
+
+	e = chat_exchange_store(a->w->db, a->user_id, a->conv_id, a->content, a->override,
+	    a->model, f, &um, &fin);
+	if (e != DB_OK)
+		return e;
+	json_object_put(a->user_msg);
+	a->user_msg = um;
+	id = jstr(fin, "id");
+	snprintf(a->id, sizeof a->id, "%s", id != NULL ? id : "");
+	if (final != NULL)
+		*final = fin;
+	else
+		json_object_put(fin);
+	return DB_OK;
+}
+
 enum db_err
 answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_object **final)
 {
@@ -488,6 +575,7 @@ answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_objec
 	struct chat_finish f;
 	char *name = NULL, *system = NULL, *html;
 	size_t nmsgs;
+	bool listening;
 	enum db_err e;
 
 	if (final != NULL)
@@ -496,9 +584,30 @@ answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_objec
 	a->delta_ctx = ctx;
 	now(&a->last_save);
 	a->last_check = a->last_tick = a->last_save;
-	listen_chan(w->db, "LISTEN", a->stop_chan);
+	/*
+	 * The builtin model answers in process within a millisecond: nobody can
+	 * stop it in between, and a LISTEN/UNLISTEN pair (two round trips, and a
+	 * listener every NOTIFY of the database wakes) would cost more than the
+	 * answer. The row's stop flag is still read by every save.
+	 */
+	listening = !a->whole && !model_is_builtin(a->model);
+	if (listening)
+		listen_chan(w->db, "LISTEN", a->stop_chan);
 
-	e = chat_history(w->db, a->user_id, a->conv_id, a->id, HISTORY_MAX, &hist, &name);
+	if (a->whole) {
+		struct json_object *o = json_object_new_object();
+
+		/* Read by answer_begin_whole; the new message closes it. */
+		hist = a->hist;
+		a->hist = NULL;
+		name = a->name;
+		a->name = NULL;
+		json_object_object_add(o, "role", json_object_new_string("user"));
+		json_object_object_add(o, "content", json_object_new_string(a->content));
+		json_object_array_add(hist, o);
+		e = DB_OK;
+	} else
+		e = chat_history(w->db, a->user_id, a->conv_id, a->id, HISTORY_MAX, &hist, &name);
 	if (e != DB_OK) {
 		/* Still try to end the answer, so it does not look as if it were being written. */
 		log_error("answer %s: cannot read the conversation: %s", a->id, db_strerror(e));
@@ -570,19 +679,26 @@ answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_objec
 	f.time_to_first_token_ms = res.time_to_first_token_ms;
 	f.tokens_estimated = res.tokens_estimated;
 
-	e = chat_answer_finish(w->db, a->conv_id, a->id, &f);
-	if (e == DB_UNAVAILABLE) {
-		/* One more try on a fresh connection: a long answer outlived a restart. */
-		log_warn("answer %s: storing the end failed; trying once more", a->id);
-		e = chat_answer_finish(w->db, a->conv_id, a->id, &f);
+	if (a->whole) {
+		e = store_whole(a, &f, final);
+		if (e == DB_UNAVAILABLE) {
+			log_warn("answer in %s: storing it failed; trying once more", a->conv_id);
+			e = store_whole(a, &f, final);
+		}
+	} else {
+		e = chat_answer_finish(w->db, a->conv_id, a->id, &f, final);
+		if (e == DB_UNAVAILABLE) {
+			/* One more try on a fresh connection: a long answer outlived a restart. */
+			log_warn("answer %s: storing the end failed; trying once more", a->id);
+			e = chat_answer_finish(w->db, a->conv_id, a->id, &f, final);
+		}
 	}
 	if (e != DB_OK && e != DB_NOTFOUND)
 		log_error("answer %s: cannot store the end: %s", a->id, db_strerror(e));
-	listen_chan(w->db, "UNLISTEN", a->stop_chan);
-	(void)drain_notifies(w->db);
-	if (e == DB_OK && final != NULL &&
-	    (e = chat_msg_get(w->db, a->user_id, a->conv_id, a->id, final)) != DB_OK)
-		*final = NULL;
+	if (listening) {
+		listen_chan(w->db, "UNLISTEN", a->stop_chan);
+		(void)drain_notifies(w->db);
+	}
 
 	free(html);
 	free(res.text);

@@ -61,6 +61,19 @@ enum db_err	 answer_begin(struct worker *w, const char *user_id, const char *con
 		    const char *content, const char *model, struct answer **out);
 
 /*
+ * As answer_begin, for a caller that wants only the end (answer_run without
+ * a delta callback; no "start" to send). When the model (the override, else
+ * the conversation's default) is builtin/parley, which answers at once in
+ * process, nothing is stored until answer_run has the answer: the question
+ * and the answer are then stored together in one transaction, with no row
+ * to save, stop or follow meanwhile. Other models: answer_begin.
+ * Until answer_run returns, answer_user_message, answer_assistant_message
+ * and answer_id may be NULL or "".
+ */
+enum db_err	 answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
+		    const char *content, const char *model, struct answer **out);
+
+/*
  * Regenerates the last answer: deletes the conversation's last assistant
  * message (with its response) and starts a new answer to the last user
  * message. model NULL or "": the model that message asked for (its

@@ -7,6 +7,7 @@
 
 #include "db.h"
 
+struct buf;
 struct json_object;
 
 /*
@@ -116,6 +117,14 @@ enum db_err	 chat_conv_delete(struct db *db, const char *user_id, const char *id
 enum db_err	 chat_msg_list(struct db *db, const char *user_id, const char *conv_id,
 		    int limit, const char *before, struct json_object **items, bool *has_more);
 
+/*
+ * The same page as the JSON text the API answers, {"items": [...],
+ * "has_more": bool}, appended to out: the bytes json-c would write for
+ * chat_msg_list's items, without building them first.
+ */
+enum db_err	 chat_msg_list_write(struct db *db, const char *user_id, const char *conv_id,
+		    int limit, const char *before, struct buf *out);
+
 /* One message, with its response and actions. */
 enum db_err	 chat_msg_get(struct db *db, const char *user_id, const char *conv_id,
 		    const char *id, struct json_object **out);
@@ -197,11 +206,36 @@ struct chat_finish {
 
 /*
  * Stores the answer's end (message row, responses row, conversation's
- * updated_at), then notifies followers. DB_NOTFOUND when the message was
- * deleted meanwhile.
+ * updated_at) and notifies followers, in one transaction. *final (if not
+ * NULL): the stored message as chat_msg_get gives it. DB_NOTFOUND when the
+ * message was deleted meanwhile.
  */
 enum db_err	 chat_answer_finish(struct db *db, const char *conv_id, const char *msg_id,
-		    const struct chat_finish *f);
+		    const struct chat_finish *f, struct json_object **final);
+
+/*
+ * For an answer written at once (the builtin model, to a caller that wants
+ * only the end): everything chat_exchange_begin and chat_history would read,
+ * in one statement. *default_model: the conversation's (caller frees);
+ * *msgs: the newest max messages as chat_history picks them, oldest first
+ * (the new message is not stored yet); *name as chat_history's.
+ * DB_NOTFOUND: not the owner's conversation.
+ */
+enum db_err	 chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
+		    int max, char **default_model, struct json_object **msgs, char **name);
+
+/*
+ * Stores a whole exchange in one transaction: the user message (override
+ * as chat_exchange_begin), the finished answer f by model, its receipt,
+ * the title from content for a first exchange, and updated_at. No NOTIFY:
+ * nobody could follow an answer that was never stored unfinished.
+ * *user_msg and *final: the two rows as chat_msg_get gives them.
+ * DB_NOTFOUND: the conversation is not the owner's (or was deleted).
+ */
+enum db_err	 chat_exchange_store(struct db *db, const char *user_id, const char *conv_id,
+		    const char *content, const char *override, const char *model,
+		    const struct chat_finish *f, struct json_object **user_msg,
+		    struct json_object **final);
 
 /*
  * Asks the writer of the owner's answer id to stop (it may run in another

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -614,6 +615,116 @@ db_format_timestamptz(const char *s, char *out, size_t outlen)
 	return 0;
 }
 
+static bool
+is_digits(const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+int
+db_timestamp_iso(const char *s, char out[DB_TIMESTAMP_LEN])
+{
+	const char *p;
+	int digits = 0;
+
+	/*
+	 * The common case without sscanf: the session is in UTC, so PostgreSQL
+	 * writes "2026-11-24 00:09:56[.123456]+00". Anything else (another
+	 * offset, infinity, a year past 9999) takes the general way.
+	 */
+	if (strlen(s) >= 22 && is_digits(s, 4) && s[4] == '-' && is_digits(s + 5, 2) &&
+	    s[7] == '-' && is_digits(s + 8, 2) && s[10] == ' ' && is_digits(s + 11, 2) &&
+	    s[13] == ':' && is_digits(s + 14, 2) && s[16] == ':' && is_digits(s + 17, 2)) {
+		p = s + 19;
+		memcpy(out, s, 19);
+		out[10] = 'T';
+		out[19] = '.';
+		if (*p == '.') {
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				if (digits < 6)
+					out[20 + digits++] = *p;
+		}
+		if (strcmp(p, "+00") == 0) {
+			for (; digits < 6; digits++)
+				out[20 + digits] = '0';
+			out[26] = 'Z';
+			out[27] = '\0';
+			return 0;
+		}
+	}
+	return db_format_timestamptz(s, out, DB_TIMESTAMP_LEN);
+}
+
+void
+db_json_string(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+
+	/* Escaped as json-c writes strings with JSON_C_TO_STRING_NOSLASHESCAPE. */
+	buf_putc(b, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc;
+		char u[6];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		switch (c) {
+		case '\b':	esc = "\\b"; break;
+		case '\n':	esc = "\\n"; break;
+		case '\r':	esc = "\\r"; break;
+		case '\t':	esc = "\\t"; break;
+		case '\f':	esc = "\\f"; break;
+		case '"':	esc = "\\\""; break;
+		case '\\':	esc = "\\\\"; break;
+		default:
+			memcpy(u, "\\u00", 4);
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 0xf];
+			esc = NULL;
+			break;
+		}
+		buf_append(b, s + start, i - start);
+		if (esc != NULL)
+			buf_puts(b, esc);
+		else
+			buf_append(b, u, 6);
+		start = i + 1;
+	}
+	buf_append(b, s + start, len - start);
+	buf_putc(b, '"');
+}
+
+void
+db_json_compact(struct buf *b, const char *s)
+{
+	const char *run = s;
+	bool in_str = false;
+
+	/*
+	 * PostgreSQL writes json(b) with a space after each ':' and ','; inside
+	 * strings it escapes as json-c does, so only the spaces between tokens go.
+	 */
+	for (const char *p = s; *p != '\0'; p++) {
+		if (in_str) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				in_str = false;
+		} else if (*p == '"') {
+			in_str = true;
+		} else if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
+			buf_append(b, run, (size_t)(p - run));
+			run = p + 1;
+		}
+	}
+	buf_puts(b, run);
+}
+
 static struct json_object *
 db_value_json(const PGresult *res, int row, int col)
 {
@@ -653,14 +764,17 @@ db_value_json(const PGresult *res, int row, int col)
 	case OID_JSONB: {
 		struct json_object *j;
 		enum json_tokener_error jerr = json_tokener_success;
+		/* Most actions lists are empty: no parser for those. */
+		if (strcmp(v, "[]") == 0)
+			return json_object_new_array();
 		j = json_tokener_parse_verbose(v, &jerr);
 		if (jerr == json_tokener_success)
 			return j;	/* NULL for a JSON null, which is right */
 		break;
 	}
 	case OID_TIMESTAMPTZ: {
-		char buf[96];	/* room for any int the format could print */
-		if (db_format_timestamptz(v, buf, sizeof buf) == 0)
+		char buf[DB_TIMESTAMP_LEN];
+		if (db_timestamp_iso(v, buf) == 0)
 			return json_object_new_string(buf);
 		break;
 	}

@@ -3,8 +3,10 @@
 #define PARLEY_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <libpq-fe.h>
 
+struct buf;
 struct json_object;
 
 enum db_err {
@@ -65,6 +67,20 @@ const char	*db_strerror(enum db_err e);
 struct json_object *db_row_json(const PGresult *res, int row);
 /* All rows as a new JSON array of such objects. Caller puts it. */
 struct json_object *db_rows_json(const PGresult *res);
+
+/*
+ * For writing JSON straight from a result, byte for byte as json-c would
+ * (resp_json's flags: plain, "/" not escaped):
+ * db_timestamp_iso: a timestamptz's text as "YYYY-MM-DDTHH:MM:SS.ffffffZ",
+ * 0, or -1 when it has no such form (infinity, years past 9999);
+ * db_json_string: s (len bytes, UTF-8) as a JSON string;
+ * db_json_compact: PostgreSQL's text of a json or jsonb value without the
+ * spaces between its tokens.
+ */
+#define DB_TIMESTAMP_LEN	96	/* room for any int the general format could print */
+int		 db_timestamp_iso(const char *pgtext, char out[DB_TIMESTAMP_LEN]);
+void		 db_json_string(struct buf *b, const char *s, size_t len);
+void		 db_json_compact(struct buf *b, const char *json);
 
 /* The text value of a column by name in row, or NULL (SQL NULL or no such column). */
 const char	*db_get(const PGresult *res, int row, const char *col);

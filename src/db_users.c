@@ -100,7 +100,8 @@ static const char sql_token_by_hash[] =
 /*
  * One document with everything the user owns. Whole rows (to_jsonb), so
  * columns added later are exported too; only owner ids and secrets are left
- * out, and the HTML rendering of messages, which the content makes again.
+ * out, and what the messages make again: their HTML rendering, and the
+ * conversations' message counts and last message times.
  */
 static const char sql_user_export[] =
 	"SELECT jsonb_build_object("
@@ -113,7 +114,8 @@ static const char sql_user_export[] =
 	" 'api_tokens', COALESCE((SELECT jsonb_agg(to_jsonb(x) ORDER BY x.created_at, x.id) FROM"
 	"   (SELECT id, name, created_at, last_used_at, revoked"
 	"    FROM api_tokens WHERE user_id = $1) x), '[]'),"
-	" 'conversations', COALESCE((SELECT jsonb_agg((to_jsonb(c) - 'user_id') ||"
+	" 'conversations', COALESCE((SELECT jsonb_agg((to_jsonb(c) - 'user_id' - 'message_count'"
+	"   - 'last_message_at') ||"
 	"   jsonb_build_object('messages', COALESCE((SELECT jsonb_agg("
 	"     (to_jsonb(m) - 'conversation_id' - 'content_html') || jsonb_build_object('response',"
 	"       (SELECT to_jsonb(rs) - 'message_id' FROM responses rs WHERE rs.message_id = m.id))"

@@ -222,7 +222,8 @@ on_tick(void *ctx)
 
 /*
  * Runs answer a for request r: as SSE when stream, else waiting for the
- * whole answer and answering 201. Frees a.
+ * whole answer and answering 201 (a may come from answer_begin_whole then).
+ * Frees a.
  */
 static void
 respond_answer(struct req *r, struct answer *a, bool stream)
@@ -232,14 +233,16 @@ respond_answer(struct req *r, struct answer *a, bool stream)
 	enum db_err e;
 	char *loc;
 
-	loc = xasprintf("/api/v1/conversations/%s/messages/%s",
-	    jstr(answer_assistant_message(a), "conversation_id"), answer_id(a));
 	if (!stream) {
+		/* Begun with answer_begin_whole: the rows may exist only from here on. */
 		e = answer_run(a, NULL, NULL, &final);
 		if (e != DB_OK) {
 			store_failed(r, e, "conversation");
+			loc = NULL;
 			goto out;
 		}
+		loc = xasprintf("/api/v1/conversations/%s/messages/%s",
+		    jstr(final, "conversation_id"), jstr(final, "id"));
 		o = json_object_new_object();
 		json_object_object_add(o, "user_message", json_object_get(answer_user_message(a)));
 		json_object_object_add(o, "assistant_message", final);
@@ -248,6 +251,8 @@ respond_answer(struct req *r, struct answer *a, bool stream)
 		goto out;
 	}
 
+	loc = xasprintf("/api/v1/conversations/%s/messages/%s",
+	    jstr(answer_assistant_message(a), "conversation_id"), answer_id(a));
 	sse_init_state(&s, r);
 	resp_header(r, "Location", loc);
 	(void)resp_stream_begin(r, 200, "text/event-stream; charset=utf-8");
@@ -427,8 +432,7 @@ void
 h_api_msg_list(struct req *r)
 {
 	const char *before = req_query(r, "before");
-	struct json_object *items, *j;
-	bool more = false;
+	struct buf out = BUF_INIT;
 	long limit;
 	enum db_err e;
 
@@ -436,16 +440,17 @@ h_api_msg_list(struct req *r)
 		return;
 	if (before != NULL && before[0] == '\0')
 		before = NULL;
-	e = chat_msg_list(r->w->db, r->user->id, req_param(r, "id"), (int)limit, before,
-	    &items, &more);
+	/* Written straight from the rows: the most read answer of the API. */
+	e = chat_msg_list_write(r->w->db, r->user->id, req_param(r, "id"), (int)limit, before,
+	    &out);
 	if (e != DB_OK) {
+		buf_free(&out);
 		store_failed(r, e, before != NULL ? "conversation or message" : "conversation");
 		return;
 	}
-	j = json_object_new_object();
-	json_object_object_add(j, "items", items);
-	json_object_object_add(j, "has_more", json_object_new_boolean(more));
-	resp_json(r, 200, j);
+	resp_header(r, "Cache-Control", "no-store");
+	resp_send(r, 200, "application/json", buf_cstr(&out), out.len);
+	buf_free(&out);
 }
 
 void
@@ -486,7 +491,10 @@ h_api_msg_create(struct req *r)
 		form_errors_respond(r, &fe);
 		return;
 	}
-	if ((e = answer_begin(r->w, r->user->id, conv, content, model, &a)) != DB_OK) {
+	/* Without a stream, the builtin model's answer is stored with its question at once. */
+	e = stream ? answer_begin(r->w, r->user->id, conv, content, model, &a) :
+	    answer_begin_whole(r->w, r->user->id, conv, content, model, &a);
+	if (e != DB_OK) {
 		store_failed(r, e, "conversation");
 		return;
 	}

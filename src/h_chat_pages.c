@@ -444,19 +444,29 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 
 	if (before != NULL && *before == '\0')
 		before = NULL;
-	if ((e = chat_conv_get(r->w->db, r->user->id, id, &conv)) != DB_OK) {
+	/* The sidebar usually holds the conversation itself: one query fewer. */
+	if ((e = chat_conv_list(r->w->db, r->user->id, LIST_LIMIT, 0, &convs)) != DB_OK) {
+		store_failed(r, e, "conversation");
+		return;
+	}
+	conv = NULL;
+	n = json_object_array_length(convs);
+	for (i = 0; i < n && conv == NULL && chat_id_valid(id); i++) {
+		struct json_object *c = json_object_array_get_idx(convs, i);
+		const char *cid = jstr(c, "id");
+
+		if (cid != NULL && strcmp(cid, id) == 0)
+			conv = json_object_get(c);
+	}
+	if (conv == NULL && (e = chat_conv_get(r->w->db, r->user->id, id, &conv)) != DB_OK) {
+		json_object_put(convs);
 		store_failed(r, e, "conversation");
 		return;
 	}
 	if ((e = chat_msg_list(r->w->db, r->user->id, id, CHAT_PAGE_DEFAULT, before, &msgs,
 	    &has_more)) != DB_OK) {
 		json_object_put(conv);
-		store_failed(r, e, "conversation");
-		return;
-	}
-	if ((e = chat_conv_list(r->w->db, r->user->id, LIST_LIMIT, 0, &convs)) != DB_OK) {
-		json_object_put(conv);
-		json_object_put(msgs);
+		json_object_put(convs);
 		store_failed(r, e, "conversation");
 		return;
 	}
@@ -539,9 +549,10 @@ finish_answer(struct req *r, const char *conv_id, struct answer *a)
 	char mid[37];
 	enum db_err e;
 
-	snprintf(mid, sizeof mid, "%s", answer_id(a));
 	/* No delta callback: this request only wants the end. */
 	e = answer_run(a, NULL, NULL, &final);
+	/* Known from here on: answer_begin_whole stores the rows at the end. */
+	snprintf(mid, sizeof mid, "%s", answer_id(a));
 	answer_free(a);
 	json_object_put(final);
 	if (e == DB_NOTFOUND) {
@@ -577,7 +588,7 @@ h_chat_send(struct req *r)
 		render_conversation(r, 422, &cf);
 		return;
 	}
-	e = answer_begin(r->w, r->user->id, id, content, override, &a);
+	e = answer_begin_whole(r->w, r->user->id, id, content, override, &a);
 	if (e != DB_OK) {
 		store_failed(r, e, "conversation");
 		return;

@@ -42,10 +42,20 @@ static const char sql_session_touch[] =
 	"                    now() + make_interval(secs => $3::int))"
 	" WHERE token_hash = $1";
 
+/*
+ * A token is read on every API request; writing last_used_at each time cost
+ * more than the request's own query and queued concurrent requests of one
+ * token on its row lock. Like a session's last_seen_at, it is refreshed at
+ * most once a minute (stale), so the tokens list is never a minute behind.
+ */
 static const char sql_token_get[] =
-	"UPDATE api_tokens t SET last_used_at = now() FROM users u"
-	" WHERE t.token_hash = $1 AND NOT t.revoked AND u.id = t.user_id AND u.is_active"
-	" RETURNING u.id, u.email, u.username, u.name, u.created_at";
+	"SELECT u.id, u.email, u.username, u.name, u.created_at,"
+	" t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale"
+	" FROM api_tokens t JOIN users u ON u.id = t.user_id"
+	" WHERE t.token_hash = $1 AND NOT t.revoked AND u.is_active";
+
+static const char sql_token_touch[] =
+	"UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1";
 
 static const char sql_session_insert[] =
 	"INSERT INTO auth_sessions (token_hash, user_id, csrf_secret, expires_at, user_agent, ip)"
@@ -135,7 +145,14 @@ load_bearer(struct req *r, const char *token)
 	}
 	r->user = user_from_row(res);
 	r->via_bearer = true;
+	bool stale = PQgetvalue(res, 0, 5)[0] == 't';
 	PQclear(res);
+	if (stale) {
+		e = db_query(r->w->db, "token_touch", sql_token_touch, DB_P(hash), NULL);
+		if (e != DB_OK)
+			log_warn("request %s: could not record a token's use: %s",
+			    r->request_id, db_strerror(e));
+	}
 	return 0;
 }
 
