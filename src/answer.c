@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "chat.h"
 #include "config.h"
+#include "jfield.h"
 #include "llm.h"
 #include "log.h"
 #include "markdown.h"
@@ -82,17 +83,6 @@ now(struct timespec *t)
 	clock_gettime(CLOCK_MONOTONIC, t);
 }
 
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static bool
 is_space(unsigned char c)
 {
@@ -157,7 +147,7 @@ answer_new(struct worker *w, const char *user_id, const char *conv_id,
     struct json_object *um, struct json_object *am)
 {
 	struct answer *a = xcalloc(1, sizeof *a);
-	const char *id = jstr(am, "id"), *model = jstr(am, "model");
+	const char *id = jfield_str(am, "id"), *model = jfield_str(am, "model");
 
 	a->w = w;
 	a->user_id = xstrdup(user_id);
@@ -531,8 +521,8 @@ build_messages(struct json_object *hist, const char *system, size_t *n)
 	for (size_t i = 0; i < len; i++) {
 		struct json_object *o = json_object_array_get_idx(hist, i);
 
-		m[k].role = jstr(o, "role");
-		m[k].content = jstr(o, "content");
+		m[k].role = jfield_str(o, "role");
+		m[k].content = jfield_str(o, "content");
 		if (m[k].role != NULL && m[k].content != NULL)
 			k++;
 	}
@@ -554,7 +544,7 @@ store_whole(struct answer *a, const struct chat_finish *f, struct json_object **
 		return e;
 	json_object_put(a->user_msg);
 	a->user_msg = um;
-	id = jstr(fin, "id");
+	id = jfield_str(fin, "id");
 	snprintf(a->id, sizeof a->id, "%s", id != NULL ? id : "");
 	if (final != NULL)
 		*final = fin;
@@ -721,7 +711,7 @@ render_reaped(struct worker *w, const char *user_id, const char *conv_id, const 
 
 	if (chat_msg_get(w->db, user_id, conv_id, id, &m) != DB_OK)
 		return;
-	content = jstr(m, "content");
+	content = jfield_str(m, "content");
 	html = markdown_html(content);
 	(void)db_query(w->db, "answer_reaped_html",
 	    "UPDATE messages SET content_html = $2 WHERE id = $1 AND content_html IS NULL",
@@ -791,8 +781,8 @@ answer_follow(struct worker *w, const char *user_id, const char *conv_id,
 	listen_chan(w->db, "LISTEN", chan);
 	if ((e = chat_msg_get(w->db, user_id, conv_id, id, &m)) != DB_OK)
 		goto out;
-	status = jstr(m, "status");
-	content = jstr(m, "content");
+	status = jfield_str(m, "status");
+	content = jfield_str(m, "content");
 	if (content == NULL)
 		content = "";
 	sent = (long)chars(content, strlen(content));

@@ -13,6 +13,7 @@
 #include "chat.h"
 #include "db.h"
 #include "form.h"
+#include "jfield.h"
 #include "llm.h"
 #include "log.h"
 #include "req.h"
@@ -24,41 +25,15 @@
 
 /* ---- shared ---- */
 
-/* Answers a failed store call; what names the missing thing ("conversation"). */
+/* Answers a failed store call; a conflict here is always an answer still being written. */
 static void
 store_failed(struct req *r, enum db_err e, const char *what)
 {
-	switch (e) {
-	case DB_NOTFOUND:
-		resp_error(r, 404, "not_found", "There is no such %s.", what);
-		break;
-	case DB_CONFLICT:
+	if (e == DB_CONFLICT)
 		resp_error(r, 409, "conflict",
 		    "An answer is still being written in this conversation. Stop it or wait for it.");
-		break;
-	case DB_INVALID:
-		resp_error(r, 422, "invalid", "The %s could not be saved: the input is not valid.",
-		    what);
-		break;
-	case DB_UNAVAILABLE:
-		resp_error(r, 503, "unavailable",
-		    "The database is not reachable right now. Please try again in a moment.");
-		break;
-	default:
-		resp_error(r, 500, "internal", "Something went wrong on our side.");
-		break;
-	}
-}
-
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	else
+		resp_store_error(r, e, what);
 }
 
 /*
@@ -242,7 +217,7 @@ respond_answer(struct req *r, struct answer *a, bool stream)
 			goto out;
 		}
 		loc = xasprintf("/api/v1/conversations/%s/messages/%s",
-		    jstr(final, "conversation_id"), jstr(final, "id"));
+		    jfield_str(final, "conversation_id"), jfield_str(final, "id"));
 		o = json_object_new_object();
 		json_object_object_add(o, "user_message", json_object_get(answer_user_message(a)));
 		json_object_object_add(o, "assistant_message", final);
@@ -252,7 +227,7 @@ respond_answer(struct req *r, struct answer *a, bool stream)
 	}
 
 	loc = xasprintf("/api/v1/conversations/%s/messages/%s",
-	    jstr(answer_assistant_message(a), "conversation_id"), answer_id(a));
+	    jfield_str(answer_assistant_message(a), "conversation_id"), answer_id(a));
 	sse_init_state(&s, r);
 	resp_header(r, "Location", loc);
 	(void)resp_stream_begin(r, 200, "text/event-stream; charset=utf-8");
@@ -269,8 +244,8 @@ respond_answer(struct req *r, struct answer *a, bool stream)
 		sse_error(&s, e == DB_NOTFOUND ? "not_found" : "internal",
 		    e == DB_NOTFOUND ? "The conversation was deleted while the answer was written." :
 		    "The answer could not be stored.", answer_assistant_message(a));
-	else if (strcmp(jstr(final, "status") != NULL ? jstr(final, "status") : "", "error") == 0)
-		sse_error(&s, "model_error", jstr(final, "error") != NULL ? jstr(final, "error") :
+	else if (strcmp(jfield_str(final, "status") != NULL ? jfield_str(final, "status") : "", "error") == 0)
+		sse_error(&s, "model_error", jfield_str(final, "error") != NULL ? jfield_str(final, "error") :
 		    "The model could not answer.", final);
 	else
 		(void)sse_send(&s, "done", final);
@@ -355,7 +330,7 @@ h_api_conv_create(struct req *r)
 		store_failed(r, e, "conversation");
 		goto done;
 	}
-	loc = xasprintf("/api/v1/conversations/%s", jstr(c, "id"));
+	loc = xasprintf("/api/v1/conversations/%s", jfield_str(c, "id"));
 	resp_header(r, "Location", loc);
 	free(loc);
 	resp_json(r, 201, c);
@@ -577,10 +552,10 @@ static int
 follow_done(void *ctx, struct json_object *msg)
 {
 	struct follow *f = ctx;
-	const char *st = jstr(msg, "status");
+	const char *st = jfield_str(msg, "status");
 
 	if (st != NULL && strcmp(st, "error") == 0) {
-		sse_error(&f->s, "model_error", jstr(msg, "error") != NULL ? jstr(msg, "error") :
+		sse_error(&f->s, "model_error", jfield_str(msg, "error") != NULL ? jfield_str(msg, "error") :
 		    "The model could not answer.", msg);
 		return 0;
 	}

@@ -13,6 +13,7 @@
 #include "chat.h"
 #include "db.h"
 #include "form.h"
+#include "jfield.h"
 #include "llm.h"
 #include "log.h"
 #include "req.h"
@@ -38,73 +39,15 @@ static const struct {
 
 /* ---- shared ---- */
 
-/* Answers a failed store call; what is not the person's is "not found". */
+/* Answers a failed store call; a conflict here is always an answer still being written. */
 static void
 store_failed(struct req *r, enum db_err e, const char *what)
 {
-	switch (e) {
-	case DB_NOTFOUND:
-		resp_error(r, 404, "not_found", "There is no such %s.", what);
-		break;
-	case DB_CONFLICT:
+	if (e == DB_CONFLICT)
 		resp_error(r, 409, "conflict",
 		    "An answer is still being written in this conversation. Wait for it or stop it first.");
-		break;
-	case DB_INVALID:
-		resp_error(r, 422, "invalid", "The %s could not be saved: the input is not valid.",
-		    what);
-		break;
-	case DB_UNAVAILABLE:
-		resp_error(r, 503, "unavailable",
-		    "The database is not reachable right now. Please try again in a moment.");
-		break;
-	default:
-		resp_error(r, 500, "internal", "Something went wrong on our side.");
-		break;
-	}
-}
-
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* An integer field; -1 when absent or null. */
-static long
-jlong(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return -1;
-	return (long)json_object_get_int64(v);
-}
-
-static bool
-jbool(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return o != NULL && json_object_object_get_ex(o, key, &v) &&
-	    json_object_get_boolean(v);
-}
-
-static void
-add_bool(struct json_object *o, const char *key, bool v)
-{
-	json_object_object_add(o, key, json_object_new_boolean(v));
-}
-
-static void
-add_str(struct json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, v != NULL ? json_object_new_string(v) : NULL);
+	else
+		resp_store_error(r, e, what);
 }
 
 /* "2024-05-01T12:34:56.123456Z" -> "2024-05-01 12:34 UTC" into out. */
@@ -140,8 +83,8 @@ add_flash(struct req *r, struct json_object *d)
 	for (size_t i = 0; i < sizeof flashes / sizeof flashes[0]; i++) {
 		if (strcmp(msg, flashes[i].key) == 0) {
 			struct json_object *fl = json_object_new_object();
-			add_str(fl, "kind", "success");
-			add_str(fl, "message", flashes[i].text);
+			jfield_set_str(fl, "kind", "success");
+			jfield_set_str(fl, "message", flashes[i].text);
 			json_object_object_add(d, "flash", fl);
 			return;
 		}
@@ -187,7 +130,7 @@ models_view(const struct config *cfg, const char *selected)
 	n = items != NULL ? json_object_array_length(items) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *m = json_object_array_get_idx(items, i), *v;
-		const char *id = jstr(m, "id");
+		const char *id = jfield_str(m, "id");
 		bool sel;
 
 		if (id == NULL)
@@ -195,18 +138,18 @@ models_view(const struct config *cfg, const char *selected)
 		sel = selected != NULL && strcmp(id, selected) == 0;
 		found = found || sel;
 		v = json_object_new_object();
-		add_str(v, "id", id);
-		add_str(v, "label", id);
-		add_bool(v, "selected", sel);
+		jfield_set_str(v, "id", id);
+		jfield_set_str(v, "label", id);
+		jfield_set_bool(v, "selected", sel);
 		json_object_array_add(out, v);
 	}
 	if (selected != NULL && *selected != '\0' && !found) {
 		struct json_object *v = json_object_new_object();
 		char *label = xasprintf("%s (no longer offered)", selected);
 
-		add_str(v, "id", selected);
-		add_str(v, "label", label);
-		add_bool(v, "selected", true);
+		jfield_set_str(v, "id", selected);
+		jfield_set_str(v, "label", label);
+		jfield_set_bool(v, "selected", true);
 		json_object_array_add(out, v);
 		free(label);
 	}
@@ -223,12 +166,12 @@ decorate_conversations(struct json_object *items, const char *current)
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(items, i);
-		const char *id = jstr(c, "id");
+		const char *id = jfield_str(c, "id");
 
-		short_time(jstr(c, "updated_at"), when, sizeof when);
-		add_str(c, "updated_label", when);
-		add_bool(c, "one_message", jlong(c, "message_count") == 1);
-		add_bool(c, "current", current != NULL && id != NULL && strcmp(id, current) == 0);
+		short_time(jfield_str(c, "updated_at"), when, sizeof when);
+		jfield_set_str(c, "updated_label", when);
+		jfield_set_bool(c, "one_message", jfield_long(c, "message_count", -1) == 1);
+		jfield_set_bool(c, "current", current != NULL && id != NULL && strcmp(id, current) == 0);
 		/* Present, so a list without snippets never finds the page's. */
 		if (!json_object_object_get_ex(c, "snippet", NULL))
 			json_object_object_add(c, "snippet", NULL);
@@ -248,24 +191,24 @@ receipt_view(struct json_object *resp)
 	if (resp == NULL || !json_object_is_type(resp, json_type_object))
 		return NULL;
 	rc = json_object_new_object();
-	add_str(rc, "model", jstr(resp, "model_used"));
+	jfield_set_str(rc, "model", jfield_str(resp, "model_used"));
 	json_object_object_add(rc, "tokens_prompt",
-	    json_object_new_int64(jlong(resp, "tokens_prompt")));
-	completion = jlong(resp, "tokens_completion");
+	    json_object_new_int64(jfield_long(resp, "tokens_prompt", -1)));
+	completion = jfield_long(resp, "tokens_completion", -1);
 	json_object_object_add(rc, "tokens_completion", json_object_new_int64(completion));
 	json_object_object_add(rc, "tokens_total",
-	    json_object_new_int64(jlong(resp, "tokens_total")));
-	add_bool(rc, "estimated", jbool(resp, "tokens_estimated"));
-	fmt_ms(num, sizeof num, jlong(resp, "time_to_first_token_ms"));
-	add_str(rc, "ttft", num);
-	ms = jlong(resp, "completion_time_ms");
+	    json_object_new_int64(jfield_long(resp, "tokens_total", -1)));
+	jfield_set_bool(rc, "estimated", jfield_bool(resp, "tokens_estimated"));
+	fmt_ms(num, sizeof num, jfield_long(resp, "time_to_first_token_ms", -1));
+	jfield_set_str(rc, "ttft", num);
+	ms = jfield_long(resp, "completion_time_ms", -1);
 	fmt_ms(num, sizeof num, ms);
-	add_str(rc, "total_time", num);
+	jfield_set_str(rc, "total_time", num);
 	if (ms > 0 && completion >= 0)
 		snprintf(num, sizeof num, "%.1f tokens/s", (double)completion * 1000.0 / (double)ms);
 	else
 		snprintf(num, sizeof num, "–");
-	add_str(rc, "speed", num);
+	jfield_set_str(rc, "speed", num);
 	return rc;
 }
 
@@ -273,8 +216,8 @@ receipt_view(struct json_object *resp)
 static void
 decorate_message(struct json_object *m)
 {
-	const char *role = jstr(m, "role"), *status = jstr(m, "status");
-	const char *html = jstr(m, "content_html"), *content = jstr(m, "content");
+	const char *role = jfield_str(m, "role"), *status = jfield_str(m, "status");
+	const char *html = jfield_str(m, "content_html"), *content = jfield_str(m, "content");
 	struct json_object *actions, *resp = NULL;
 	bool user, streaming, has_html;
 	char when[64];
@@ -287,16 +230,16 @@ decorate_message(struct json_object *m)
 	streaming = !user && strcmp(status, "streaming") == 0;
 	has_html = !user && !streaming && html != NULL && *html != '\0';
 
-	short_time(jstr(m, "created_at"), when, sizeof when);
-	add_str(m, "created_label", when);
-	add_bool(m, "is_user", user);
-	add_bool(m, "is_assistant", !user);
-	add_bool(m, "is_streaming", streaming);
-	add_bool(m, "is_stopped", !user && strcmp(status, "stopped") == 0);
-	add_bool(m, "is_error", !user && strcmp(status, "error") == 0);
-	add_bool(m, "has_html", has_html);
+	short_time(jfield_str(m, "created_at"), when, sizeof when);
+	jfield_set_str(m, "created_label", when);
+	jfield_set_bool(m, "is_user", user);
+	jfield_set_bool(m, "is_assistant", !user);
+	jfield_set_bool(m, "is_streaming", streaming);
+	jfield_set_bool(m, "is_stopped", !user && strcmp(status, "stopped") == 0);
+	jfield_set_bool(m, "is_error", !user && strcmp(status, "error") == 0);
+	jfield_set_bool(m, "has_html", has_html);
 	/* While it streams (and in the odd answer stored without HTML): the text as written. */
-	add_bool(m, "show_plain", !user && !has_html &&
+	jfield_set_bool(m, "show_plain", !user && !has_html &&
 	    (streaming || (content != NULL && *content != '\0')));
 	if (!json_object_object_get_ex(m, "model", NULL))
 		json_object_object_add(m, "model", NULL);
@@ -305,7 +248,7 @@ decorate_message(struct json_object *m)
 	if (!json_object_object_get_ex(m, "actions", &actions) ||
 	    !json_object_is_type(actions, json_type_array))
 		actions = NULL;
-	add_bool(m, "has_actions", actions != NULL && json_object_array_length(actions) > 0);
+	jfield_set_bool(m, "has_actions", actions != NULL && json_object_array_length(actions) > 0);
 	if (!user)
 		(void)json_object_object_get_ex(m, "response", &resp);
 	json_object_object_add(m, "receipt", user ? NULL : receipt_view(resp));
@@ -355,9 +298,9 @@ render_list(struct req *r, int status, const struct form_errors *fe, const char 
 	n = json_object_array_length(items);
 
 	d = json_object_new_object();
-	add_bool(d, "nav_chat", true);
-	add_bool(d, "searching", words != NULL);
-	add_str(d, "q", words != NULL ? words : "");
+	jfield_set_bool(d, "nav_chat", true);
+	jfield_set_bool(d, "searching", words != NULL);
+	jfield_set_str(d, "q", words != NULL ? words : "");
 	if (words != NULL) {
 		char *label;
 
@@ -366,17 +309,17 @@ render_list(struct req *r, int status, const struct form_errors *fe, const char 
 		else
 			label = xasprintf("%zu conversation%s match%s “%s”.", n,
 			    n == 1 ? "" : "s", n == 1 ? "es" : "", words);
-		add_str(d, "result_label", label);
+		jfield_set_str(d, "result_label", label);
 		free(label);
 	}
-	add_bool(d, "has_conversations", n > 0);
-	add_bool(d, "no_results", words != NULL && n == 0);
-	add_bool(d, "first_use", words == NULL && n == 0);
+	jfield_set_bool(d, "has_conversations", n > 0);
+	jfield_set_bool(d, "no_results", words != NULL && n == 0);
+	jfield_set_bool(d, "first_use", words == NULL && n == 0);
 	json_object_object_add(d, "conversations", items);
 	json_object_object_add(d, "models",
 	    models_view(r->cfg, model != NULL ? model : llm_default_model(r->cfg)));
 	form = json_object_new_object();
-	add_str(form, "title", title != NULL ? title : "");
+	jfield_set_str(form, "title", title != NULL ? title : "");
 	json_object_object_add(d, "form", form);
 	if (fe != NULL)
 		form_errors_to_page(fe, d);
@@ -415,7 +358,7 @@ h_chat_create(struct req *r)
 		store_failed(r, e, "conversation");
 		goto done;
 	}
-	back_to_conversation(r, jstr(conv, "id"), NULL, NULL);
+	back_to_conversation(r, jfield_str(conv, "id"), NULL, NULL);
 	json_object_put(conv);
 done:
 	free(title);
@@ -453,7 +396,7 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 	n = json_object_array_length(convs);
 	for (i = 0; i < n && conv == NULL && chat_id_valid(id); i++) {
 		struct json_object *c = json_object_array_get_idx(convs, i);
-		const char *cid = jstr(c, "id");
+		const char *cid = jfield_str(c, "id");
 
 		if (cid != NULL && strcmp(cid, id) == 0)
 			conv = json_object_get(c);
@@ -476,31 +419,31 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 		struct json_object *m = json_object_array_get_idx(msgs, i);
 
 		decorate_message(m);
-		if (jbool(m, "is_streaming"))
-			streaming_id = jstr(m, "id");
+		if (jfield_bool(m, "is_streaming"))
+			streaming_id = jfield_str(m, "id");
 		last = m;
 	}
 
 	d = json_object_new_object();
-	add_bool(d, "nav_chat", true);
-	def = jstr(conv, "default_model");
+	jfield_set_bool(d, "nav_chat", true);
+	def = jfield_str(conv, "default_model");
 	json_object_object_add(d, "models", models_view(r->cfg,
 	    cf != NULL && cf->model != NULL && *cf->model != '\0' ? cf->model : def));
-	add_bool(d, "has_messages", n > 0);
-	add_bool(d, "has_more", has_more);
+	jfield_set_bool(d, "has_messages", n > 0);
+	jfield_set_bool(d, "has_more", has_more);
 	if (has_more && n > 0)
-		add_str(d, "earlier_id", jstr(json_object_array_get_idx(msgs, 0), "id"));
-	add_bool(d, "paged", before != NULL);
-	add_bool(d, "streaming", streaming_id != NULL);
-	add_str(d, "streaming_id", streaming_id != NULL ? streaming_id : "");
+		jfield_set_str(d, "earlier_id", jfield_str(json_object_array_get_idx(msgs, 0), "id"));
+	jfield_set_bool(d, "paged", before != NULL);
+	jfield_set_bool(d, "streaming", streaming_id != NULL);
+	jfield_set_str(d, "streaming_id", streaming_id != NULL ? streaming_id : "");
 	/* Regenerating replaces the newest answer, so only when that is what is shown. */
-	add_bool(d, "can_regenerate", before == NULL && streaming_id == NULL && last != NULL &&
-	    jbool(last, "is_assistant"));
+	jfield_set_bool(d, "can_regenerate", before == NULL && streaming_id == NULL && last != NULL &&
+	    jfield_bool(last, "is_assistant"));
 	form = json_object_new_object();
-	add_str(form, "title", cf != NULL && cf->title != NULL ? cf->title : jstr(conv, "title"));
+	jfield_set_str(form, "title", cf != NULL && cf->title != NULL ? cf->title : jfield_str(conv, "title"));
 	json_object_object_add(d, "form", form);
-	add_str(d, "composer_content", cf != NULL && cf->content != NULL ? cf->content : "");
-	add_bool(d, "settings_open", cf != NULL && cf->settings_open);
+	jfield_set_str(d, "composer_content", cf != NULL && cf->content != NULL ? cf->content : "");
+	jfield_set_bool(d, "settings_open", cf != NULL && cf->settings_open);
 	if (cf != NULL && cf->fe != NULL)
 		form_errors_to_page(cf->fe, d);
 	else
@@ -509,7 +452,7 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 	json_object_object_add(d, "conversations", convs);
 	json_object_object_add(d, "conversation", conv);
 	/* The conversation stays alive in d for the title. */
-	resp_page(r, status, jstr(conv, "title") != NULL ? jstr(conv, "title") : "Chat",
+	resp_page(r, status, jfield_str(conv, "title") != NULL ? jfield_str(conv, "title") : "Chat",
 	    "conversation", d);
 }
 
@@ -534,7 +477,7 @@ composer_model(struct req *r, const char *conv_id, const char *model, const char
 	*override = NULL;
 	if ((e = chat_conv_get(r->w->db, r->user->id, conv_id, &conv)) != DB_OK)
 		return e;
-	def = jstr(conv, "default_model");
+	def = jfield_str(conv, "default_model");
 	if (model != NULL && *model != '\0' && (def == NULL || strcmp(model, def) != 0))
 		*override = model;
 	json_object_put(conv);

@@ -13,6 +13,7 @@
 #include "chat.h"
 #include "db.h"
 #include "escape.h"
+#include "jfield.h"
 #include "req.h"
 #include "response.h"
 #include "xalloc.h"
@@ -57,17 +58,6 @@ static const char daily_sql[] =
 	" ) u ON u.day = d.day::date"
 	" GROUP BY d.day ORDER BY d.day";
 
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* A number field (int or double); -1 when absent or null. */
 static double
 jnum(struct json_object *o, const char *key)
@@ -89,15 +79,6 @@ jobj(struct json_object *o, const char *key)
 	    !json_object_is_type(v, json_type_object))
 		return NULL;
 	return v;
-}
-
-static bool
-jbool(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return o != NULL && json_object_object_get_ex(o, key, &v) &&
-	    json_object_get_boolean(v);
 }
 
 static void
@@ -151,7 +132,7 @@ chosen_model(struct req *r, struct json_object *items)
 	if (want == NULL || *want == '\0')
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		const char *m = jstr(json_object_array_get_idx(items, i), "model");
+		const char *m = jfield_str(json_object_array_get_idx(items, i), "model");
 
 		if (m != NULL && strcmp(m, want) == 0)
 			return m;
@@ -172,7 +153,7 @@ chart_filters(struct json_object *items, const char *model)
 	json_object_object_add(f, "current", json_object_new_boolean(model == NULL));
 	json_object_array_add(out, f);
 	for (size_t i = 0; i < n; i++) {
-		const char *m = jstr(json_object_array_get_idx(items, i), "model");
+		const char *m = jfield_str(json_object_array_get_idx(items, i), "model");
 		struct buf href = BUF_INIT;
 
 		if (m == NULL)
@@ -220,7 +201,7 @@ add_chart(struct req *r, struct json_object *d, const char *model)
 	days = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		struct json_object *row = json_object_array_get_idx(rows, i), *day;
-		const char *date = jstr(row, "date");
+		const char *date = jfield_str(row, "date");
 		long p = (long)jnum(row, "tokens_prompt"), q = (long)jnum(row, "tokens_completion");
 		long t = (long)jnum(row, "tokens_total");
 
@@ -315,7 +296,7 @@ h_usage_page(struct req *r)
 		struct json_object *it = json_object_array_get_idx(items, i);
 		long ps = (long)jnum(jobj(jobj(it, "sources"), "proposals"), "answers");
 
-		any_estimated = any_estimated || jbool(it, "estimated");
+		any_estimated = any_estimated || jfield_bool(it, "estimated");
 		/* The answers column counts both; say how many were proposal sections. */
 		if (ps > 0) {
 			char cnt[48], *note;

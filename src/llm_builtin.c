@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "jfield.h"
 #include "xalloc.h"
 
 /*
@@ -1224,26 +1225,6 @@ md_em(struct buf *b, const char *s)
 	buf_putc(b, '*');
 }
 
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool
-jbool(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return o != NULL && json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
-}
-
 static struct json_object *
 jget(struct json_object *o, const char *key, json_type type)
 {
@@ -1279,7 +1260,7 @@ call_tool(const struct llm_sink *sink, const char *name, struct json_object *arg
 static void
 say_tool_failed(struct buf *b, struct json_object *r, const char *what)
 {
-	const char *err = jstr(r, "error");
+	const char *err = jfield_str(r, "error");
 
 	buf_printf(b, "Sorry, I couldn't %s", what);
 	if (err != NULL) {
@@ -1345,7 +1326,7 @@ say_candidates(struct buf *b, enum builtin_intent intent, const char *ref,
 	buf_puts(b, ". Which one did you mean?\n\n");
 	for (i = 0; i < n && i < BI_CANDIDATES; i++) {
 		struct json_object *t = json_object_array_get_idx(cands, i);
-		const char *title = jstr(t, "title");
+		const char *title = jfield_str(t, "title");
 
 		if (title == NULL)
 			continue;
@@ -1353,7 +1334,7 @@ say_candidates(struct buf *b, enum builtin_intent intent, const char *ref,
 			first = title;
 		buf_puts(b, "- ");
 		md_bold(b, title);
-		if (jbool(t, "completed"))
+		if (jfield_bool(t, "completed"))
 			buf_puts(b, " (done)");
 		buf_putc(b, '\n');
 	}
@@ -1390,12 +1371,12 @@ act_add(const struct llm_sink *sink, const struct builtin_parse *p, struct buf *
 		json_object_object_add(args, "description", json_object_new_string(p->description));
 	r = call_tool(sink, "add_task", args);
 	task = jget(r, "task", json_type_object);
-	if (jbool(r, "ok") && task != NULL) {
-		title = jstr(task, "title");
+	if (jfield_bool(r, "ok") && task != NULL) {
+		title = jfield_str(task, "title");
 		buf_puts(b, "Done — I added ");
 		md_bold(b, title != NULL ? title : p->title);
 		buf_puts(b, " to your tasks");
-		if (jstr(task, "description") != NULL)
+		if (jfield_str(task, "description") != NULL)
 			buf_puts(b, ", with its description");
 		buf_putc(b, '.');
 	} else
@@ -1410,9 +1391,9 @@ list_section(struct buf *b, struct json_object *tasks, bool completed, size_t *s
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *t = json_object_array_get_idx(tasks, i);
-		const char *title = jstr(t, "title");
+		const char *title = jfield_str(t, "title");
 
-		if (title == NULL || jbool(t, "completed") != completed)
+		if (title == NULL || jfield_bool(t, "completed") != completed)
 			continue;
 		if (*shown >= BI_LIST_SHOWN)
 			continue;
@@ -1429,7 +1410,7 @@ count_state(struct json_object *tasks, bool completed)
 	size_t n = json_object_array_length(tasks), c = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (jbool(json_object_array_get_idx(tasks, i), "completed") == completed)
+		if (jfield_bool(json_object_array_get_idx(tasks, i), "completed") == completed)
 			c++;
 	return c;
 }
@@ -1445,7 +1426,7 @@ act_list(const struct llm_sink *sink, const struct builtin_parse *p, struct buf 
 	json_object_object_add(args, "status", json_object_new_string(p->filter));
 	r = call_tool(sink, "list_tasks", args);
 	tasks = jget(r, "tasks", json_type_array);
-	if (!jbool(r, "ok") || tasks == NULL) {
+	if (!jfield_bool(r, "ok") || tasks == NULL) {
 		say_tool_failed(b, r, "read your tasks");
 		json_object_put(r);
 		return;
@@ -1504,13 +1485,13 @@ act_by_title(const struct llm_sink *sink, const struct builtin_parse *p, struct 
 	r = call_tool(sink, del ? "delete_task" : "complete_task", args);
 	task = jget(r, "task", json_type_object);
 	cands = jget(r, "candidates", json_type_array);
-	title = jstr(task, "title");
-	if (jbool(r, "ok") && title != NULL) {
+	title = jfield_str(task, "title");
+	if (jfield_bool(r, "ok") && title != NULL) {
 		if (del) {
 			buf_puts(b, "I deleted ");
 			md_bold(b, title);
 			buf_puts(b, " from your tasks.");
-		} else if (jbool(r, "already_completed")) {
+		} else if (jfield_bool(r, "already_completed")) {
 			md_bold(b, title);
 			buf_puts(b, " was already done.");
 		} else {
@@ -1520,7 +1501,7 @@ act_by_title(const struct llm_sink *sink, const struct builtin_parse *p, struct 
 		}
 	} else if (cands != NULL && json_object_array_length(cands) > 1)
 		say_candidates(b, p->intent, p->title, cands);
-	else if (jbool(r, "not_found"))
+	else if (jfield_bool(r, "not_found"))
 		say_not_found(b, p->title);
 	else
 		say_tool_failed(b, r, del ? "delete that task" : "mark that task as done");
@@ -1558,7 +1539,7 @@ act_by_id(const struct llm_sink *sink, const struct builtin_parse *p, struct buf
 	json_object_object_add(args, "status", json_object_new_string("all"));
 	r = call_tool(sink, "list_tasks", args);
 	tasks = jget(r, "tasks", json_type_array);
-	if (!jbool(r, "ok") || tasks == NULL) {
+	if (!jfield_bool(r, "ok") || tasks == NULL) {
 		say_tool_failed(b, r, "read your tasks");
 		json_object_put(r);
 		return;
@@ -1566,7 +1547,7 @@ act_by_id(const struct llm_sink *sink, const struct builtin_parse *p, struct buf
 	n = json_object_array_length(tasks);
 	titles = xcalloc(n + 1, sizeof *titles);
 	for (i = 0; i < n; i++)
-		titles[i] = jstr(json_object_array_get_idx(tasks, i), "title");
+		titles[i] = jfield_str(json_object_array_get_idx(tasks, i), "title");
 
 	if (rename && builtin_rename_split(p->rename_rest, titles, n, &from, &to) == 0) {
 		/* Split again now that the titles are known: "rename talk to bob to call bob". */
@@ -1595,7 +1576,7 @@ act_by_id(const struct llm_sink *sink, const struct builtin_parse *p, struct buf
 		for (i = 0; i < nwords; i++) {
 			struct json_object *t = json_object_array_get_idx(cands, i);
 
-			if (jbool(t, "completed"))
+			if (jfield_bool(t, "completed"))
 				json_object_array_add(done, json_object_get(t));
 		}
 		if (json_object_array_length(done) == 1) {
@@ -1612,9 +1593,9 @@ act_by_id(const struct llm_sink *sink, const struct builtin_parse *p, struct buf
 		say_candidates(b, p->intent, from, cands);
 	else {
 		task = json_object_array_get_idx(cands, 0);
-		id = jstr(task, "id");
-		old = jstr(task, "title");
-		if (!rename && !jbool(task, "completed")) {
+		id = jfield_str(task, "id");
+		old = jfield_str(task, "title");
+		if (!rename && !jfield_bool(task, "completed")) {
 			md_bold(b, old != NULL ? old : from);
 			buf_puts(b, " isn't marked as done, so there is nothing to reopen.");
 			goto out;
@@ -1627,8 +1608,8 @@ act_by_id(const struct llm_sink *sink, const struct builtin_parse *p, struct buf
 			json_object_object_add(args, "completed", json_object_new_boolean(0));
 		u = call_tool(sink, "update_task", args);
 		task = jget(u, "task", json_type_object);
-		if (jbool(u, "ok") && task != NULL) {
-			const char *now = jstr(task, "title");
+		if (jfield_bool(u, "ok") && task != NULL) {
+			const char *now = jfield_str(task, "title");
 
 			if (rename) {
 				buf_puts(b, "I renamed ");
