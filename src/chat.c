@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "parse.h"
 #include "xalloc.h"
 
 /* A conversation as the store returns it. */
@@ -68,25 +69,10 @@ static const struct {
 	{ "tokens_estimated", JK_BOOL }, { "created_at", JK_TIME },
 };
 
-static bool
-is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 bool
 chat_id_valid(const char *s)
 {
-	if (s == NULL)
-		return false;
-	for (size_t i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-		} else if (!is_hex(s[i]))
-			return false;
-	}
-	return s[36] == '\0';
+	return parse_is_uuid(s);
 }
 
 static bool
@@ -111,24 +97,12 @@ trimmed(const char *s)
 	return xstrndup(s, len);
 }
 
-/* Code points in s (valid UTF-8): every byte that does not continue a sequence. */
-static size_t
-chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 static const char *
 invalid_trimmed_title(const char *t)
 {
 	if (t == NULL || t[0] == '\0')
 		return "The title is required.";
-	if (chars(t) > CHAT_TITLE_MAX)
+	if (utf8_chars(t) > CHAT_TITLE_MAX)
 		return "The title can be at most 200 characters long.";
 	for (const char *p = t; *p; p++)
 		if ((unsigned char)*p < 0x20 && *p != '\t')

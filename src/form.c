@@ -13,17 +13,6 @@
 #include "response.h"
 #include "xalloc.h"
 
-size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 const char *
 form_str(const struct req *r, const char *name, bool *wrong_type)
 {

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "parse.h"
 #include "req.h"
 
 struct json_object;
@@ -19,9 +20,6 @@ struct form_errors {
 		char	 msg[200];
 	}	 e[FORM_MAX_ERRORS];
 };
-
-/* Number of code points in a UTF-8 string (input is already known to be valid UTF-8). */
-size_t	 utf8_chars(const char *s);
 
 /*
  * A field as a string: from the JSON body when there is one (API), else from

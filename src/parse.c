@@ -180,6 +180,18 @@ utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	/* Every byte that does not continue a sequence starts a code point. */
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
 /*
  * Percent-decoding
  */

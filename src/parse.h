@@ -47,6 +47,9 @@ size_t		 kvlist_count(const struct kvlist *l, const char *key);
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
 bool		 utf8_valid(const char *s, size_t len);
 
+/* Code points in a NUL-terminated string already known to be valid UTF-8. */
+size_t		 utf8_chars(const char *s);
+
 /*
  * Decodes %XX escapes and, when plus_is_space, '+' as a space.
  * Writes a NUL-terminated result to a new string (caller frees) and its length.

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "jfield.h"
+#include "parse.h"
 #include "xalloc.h"
 
 /*
@@ -160,25 +161,10 @@ proposal_section_deps(enum proposal_section s)
 	return sections[s].deps;
 }
 
-static bool
-is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 bool
 proposal_id_valid(const char *s)
 {
-	if (s == NULL)
-		return false;
-	for (size_t i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-		} else if (!is_hex(s[i]))
-			return false;
-	}
-	return s[36] == '\0';
+	return parse_is_uuid(s);
 }
 
 bool
@@ -193,18 +179,6 @@ proposal_status_parse(const char *s, bool *completed)
 	else
 		return false;
 	return true;
-}
-
-/* Code points in s (valid UTF-8). */
-static size_t
-chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
 }
 
 /* s cut to at most max code points, on a character boundary. Caller frees. */
@@ -392,7 +366,7 @@ proposals_create(struct db *db, const char *user_id, const char *title, const ch
 	enum db_err e;
 	char *t = trimmed(title), *id;
 
-	if (t != NULL && (t[0] == '\0' || chars(t) > PROPOSAL_TITLE_MAX)) {
+	if (t != NULL && (t[0] == '\0' || utf8_chars(t) > PROPOSAL_TITLE_MAX)) {
 		free(t);
 		return DB_INVALID;
 	}
@@ -453,7 +427,7 @@ proposals_update(struct db *db, const char *user_id, const char *id,
 		free(title);
 		return DB_NOTFOUND;
 	}
-	if ((title != NULL && (title[0] == '\0' || chars(title) > PROPOSAL_TITLE_MAX)) ||
+	if ((title != NULL && (title[0] == '\0' || utf8_chars(title) > PROPOSAL_TITLE_MAX)) ||
 	    (ch->status != NULL && !proposal_status_parse(ch->status, &done))) {
 		free(title);
 		return DB_INVALID;
@@ -537,7 +511,7 @@ proposals_answer(struct db *db, const char *user_id, const char *id,
 		a = trimmed(u);
 		free(u);
 	}
-	if (a[0] == '\0' || chars(a) > PROPOSAL_ANSWER_MAX) {
+	if (a[0] == '\0' || utf8_chars(a) > PROPOSAL_ANSWER_MAX) {
 		free(a);
 		return DB_INVALID;
 	}
@@ -685,7 +659,7 @@ proposal_section_put(struct db *db, const char *user_id, const char *id,
 
 	if (!proposal_id_valid(id) || (unsigned)s >= PS__MAX)
 		return DB_NOTFOUND;
-	if (content == NULL || chars(content) > PROPOSAL_SECTION_MAX)
+	if (content == NULL || utf8_chars(content) > PROPOSAL_SECTION_MAX)
 		return DB_INVALID;
 	text = unix_lines(content);
 	/* The proposal's updated_at moves too: the list shows its last change. */

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "parse.h"
 #include "xalloc.h"
 
 /* The columns of a task as the store returns it, in every statement. */
@@ -62,27 +63,10 @@ task_filter_parse(const char *s, enum task_filter *out)
 	return -1;
 }
 
-static bool
-is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 bool
 task_id_valid(const char *s)
 {
-	size_t i;
-
-	if (s == NULL)
-		return false;
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-		} else if (!is_hex(s[i]))
-			return false;
-	}
-	return s[36] == '\0';
+	return parse_is_uuid(s);
 }
 
 static bool
@@ -107,18 +91,6 @@ trimmed(const char *s)
 	return xstrndup(s, len);
 }
 
-/* Code points in s (valid UTF-8): every byte that does not continue a sequence. */
-static size_t
-chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 /* The checks on already trimmed values. */
 static const char *
 invalid_trimmed(const char *title, bool title_required, const char *description)
@@ -128,9 +100,9 @@ invalid_trimmed(const char *title, bool title_required, const char *description)
 			return "The title is required.";
 	} else if (title[0] == '\0')
 		return "The title is required.";
-	else if (chars(title) > TASK_TITLE_MAX)
+	else if (utf8_chars(title) > TASK_TITLE_MAX)
 		return "The title can be at most 500 characters long.";
-	if (description != NULL && chars(description) > TASK_DESC_MAX)
+	if (description != NULL && utf8_chars(description) > TASK_DESC_MAX)
 		return "The description can be at most 10,000 characters long.";
 	return NULL;
 }
