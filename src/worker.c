@@ -34,7 +34,7 @@
 #define IDLE_TIMEOUT_MS	2000
 
 /* A thread's answer buffers past this size are let go after the answer, not kept. */
-#define KEEP_BUFFER_BYTES	(256 * 1024)
+#define KEEP_BUFFER_BYTES	(16 * 1024)
 
 struct slot {
 	pthread_t	 tid;

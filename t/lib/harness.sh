@@ -6,6 +6,9 @@
 # Everything a test starts lives under the temp folder $T and is stopped, and
 # $T removed, when the test exits, also when it fails or is interrupted.
 # Set PARLEY_TEST_KEEP=1 to keep $T for a post-mortem.
+# With a parley built by ./configure --enable-sanitizers, every AddressSanitizer,
+# LeakSanitizer or UndefinedBehaviorSanitizer report of any process the test ran
+# fails the test (see "Sanitizers" below and docs/fuzzing.md).
 #
 # TAP:      plan N; ok STATUS DESC; check DESC CMD...; is GOT WANT DESC; isnt; like GOT
 #           REGEX DESC; unlike; diag TEXT; skip WHY [N]; skip_all WHY; bail WHY; done_testing
@@ -37,6 +40,36 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/parley-test.XXXXXX") || {
 	exit 1
 }
 export T
+
+##
+# Sanitizers: with a sanitized parley, each process the test runs (parley serve, its
+# workers, every parley command, the sanitized test helpers) writes its AddressSanitizer
+# and LeakSanitizer reports to its own file $T/sanitizer/report.PID instead of a stderr
+# that is often a log nobody reads, or /dev/null. UndefinedBehaviorSanitizer cannot
+# follow (gcc links it as a second runtime that always writes to stderr), so its
+# reports are searched for in the files the test left in $T, parley.log among them.
+# done_testing (and the exit trap, for reports made later) turns any report into a
+# failed test with the report as diagnostics.
+##
+_harness_san_dir=$T/sanitizer
+_harness_san_seen=0
+# Matches an error report, never a mere warning.
+_harness_san_re='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|Sanitizer CHECK failed|LeakSanitizer has encountered a fatal error'
+if [ -f "$PARLEY_BIN" ] && grep -aqm1 __asan_init "$PARLEY_BIN" 2>/dev/null; then
+	_harness_sanitized=1
+	mkdir -p "$_harness_san_dir"
+	# halt_on_error: an invalid access ends the process, as it would crash for real
+	# (UBSan is built with -fno-sanitize-recover, so it ends the process too).
+	# detect_leaks: each process that ends through exit() is checked for leaks; one
+	# that is SIGKILLed, or ends by _exit(), only if it runs the check itself.
+	# No log_path in UBSAN_OPTIONS: with gcc it would take over ASan's, not move UBSan's.
+	# Settings given by the person running the tests come last and win.
+	ASAN_OPTIONS="log_path=$_harness_san_dir/report:detect_leaks=1:abort_on_error=0:halt_on_error=1:handle_abort=1:print_summary=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+	export ASAN_OPTIONS UBSAN_OPTIONS
+else
+	_harness_sanitized=0
+fi
 
 _tap_n=0
 _tap_failed=0
@@ -163,6 +196,11 @@ bail() {
 
 # done_testing: prints the plan if none was given; exits non-zero on failure.
 done_testing() {
+	if [ "$_harness_sanitized" = 1 ]; then
+		# Leaks are reported when a process exits: end them all first.
+		_harness_stop_tracked 100
+	fi
+	_harness_sanitizer_check
 	if [ -z "$_tap_planned" ]; then
 		echo "1..$_tap_n"
 	elif [ "$_tap_planned" -ne "$_tap_n" ]; then
@@ -175,6 +213,28 @@ done_testing() {
 		exit 1
 	fi
 	exit 0
+}
+
+# The sanitizer reports made since the last call, as one failed test with the
+# reports as diagnostics; silent when there is none. Searches the report files and
+# the files the test wrote in $T (logs, captured output: UBSan's reports, and those
+# of a process given its own ASAN_OPTIONS), only when the binary is sanitized.
+_harness_sanitizer_check() {
+	local files=() f n
+	[ "$_harness_sanitized" = 1 ] || return 0
+	for f in "$_harness_san_dir"/report.* "$T"/*; do
+		[ -f "$f" ] && [ -s "$f" ] && files+=("$f")
+	done
+	[ "${#files[@]}" -gt 0 ] || return 0
+	n=$(cat "${files[@]}" 2>/dev/null | grep -Ec "$_harness_san_re")
+	[ "${n:-0}" -gt "$_harness_san_seen" ] || return 0
+	_harness_san_seen=$n
+	ok 1 "no AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer report"
+	while IFS= read -r f; do
+		diag "--- sanitizer report in $f (first 80 lines):"
+		diag "$(head -n 80 "$f")"
+	done < <(grep -lE "$_harness_san_re" "${files[@]}" 2>/dev/null)
+	return 1
 }
 
 # Tails of the logs of what we started, so a failure explains itself in test-suite.log.
@@ -213,20 +273,37 @@ _harness_kill() {
 	return 0
 }
 
-_harness_cleanup() {
-	local rc=$? pid
-	trap - EXIT INT TERM
+# _harness_stop_tracked TENTHS: stops every tracked process, each given TENTHS to end.
+_harness_stop_tracked() {
+	local pid
 	for pid in "${_harness_pids[@]}"; do
-		_harness_kill "$pid" 30
+		_harness_kill "$pid" "$1"
 	done
+	_harness_pids=()
+}
+
+_harness_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ "$_harness_sanitized" = 1 ]; then
+		# A sanitized process takes longer to drain and to check itself for leaks.
+		_harness_stop_tracked 100
+	else
+		_harness_stop_tracked 30
+	fi
 	_harness_pg_ctl stop -m immediate >/dev/null 2>&1
+	# Reports of processes that ended after done_testing, or when it was not reached.
+	if ! _harness_sanitizer_check; then
+		[ "$rc" -ne 0 ] || rc=1
+	fi
 	if [ "${PARLEY_TEST_KEEP:-0}" = 1 ]; then
 		echo "# kept $T" >&2
 	else
 		rm -rf "$T"
 		[ -n "$_harness_pgbase" ] && [ "$_harness_pgbase" != "$T/pg" ] && rm -rf "$_harness_pgbase"
 	fi
-	return "$rc"
+	# An exit trap's own status is lost unless it calls exit.
+	exit "$rc"
 }
 
 trap _harness_cleanup EXIT
