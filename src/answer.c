@@ -670,11 +670,12 @@ answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_objec
 	f.tokens_estimated = res.tokens_estimated;
 
 	if (a->whole) {
+		/*
+		 * No retry here: the exchange is inserted whole, and a connection
+		 * lost after the commit would store it twice. The caller answers
+		 * with the error; nothing half-written is left.
+		 */
 		e = store_whole(a, &f, final);
-		if (e == DB_UNAVAILABLE) {
-			log_warn("answer in %s: storing it failed; trying once more", a->conv_id);
-			e = store_whole(a, &f, final);
-		}
 	} else {
 		e = chat_answer_finish(w->db, a->conv_id, a->id, &f, final);
 		if (e == DB_UNAVAILABLE) {

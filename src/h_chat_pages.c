@@ -503,6 +503,11 @@ finish_answer(struct req *r, const char *conv_id, struct answer *a)
 		resp_redirect(r, "/chat?msg=deleted");
 		return;
 	}
+	if (e != DB_OK && mid[0] == '\0') {
+		/* Stored whole at its end, and that failed: nothing was kept, so say so. */
+		store_failed(r, e, "message");
+		return;
+	}
 	if (e != DB_OK)
 		log_warn("request %s: answer %s: its end was not stored (%s)", r->request_id, mid,
 		    db_strerror(e));

@@ -239,6 +239,8 @@ spawn(struct supervisor *s, int slot)
 		if (sodium_init() < 0)
 			_exit(1);
 		int rc = worker_main(&app, s->listen_fd, s->nthreads);
+		if (rc == WORKER_LEFT_RUNNING)
+			_exit(0);
 		hash_gate_free(app.hash_gate);
 		worker_leak_check();
 		_exit(rc);

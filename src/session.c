@@ -46,7 +46,7 @@ static const char sql_session_touch[] =
  * A token is read on every API request; writing last_used_at each time cost
  * more than the request's own query and queued concurrent requests of one
  * token on its row lock. Like a session's last_seen_at, it is refreshed at
- * most once a minute (stale), so the tokens list is never a minute behind.
+ * most once a minute (stale), so the tokens list is at most a minute behind.
  */
 static const char sql_token_get[] =
 	"SELECT u.id, u.email, u.username, u.name, u.created_at,"

@@ -468,7 +468,7 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 		if (now.tv_sec - t0.tv_sec >= app->cfg->drain_timeout) {
 			log_warn("worker: requests still running after %lds; leaving them",
 			    app->cfg->drain_timeout);
-			return 0;
+			return WORKER_LEFT_RUNNING;
 		}
 		usleep(20000);
 	}

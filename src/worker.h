@@ -11,6 +11,12 @@
  */
 int	 worker_main(const struct app *app, int listen_fd, int nthreads);
 
+/*
+ * worker_main's answer when its drain timed out with requests still running:
+ * their threads still use the worker's state, so exit without freeing it.
+ */
+#define WORKER_LEFT_RUNNING	(-1)
+
 /* Serves one accepted request start to end (exposed for tests and fuzzing). */
 void	 worker_serve(struct worker *w, struct FCGX_Request *fr);
 

@@ -94,6 +94,15 @@ is "$(listed "$C")" "8|$(newest "$C")" "messages inserted by SQL are counted"
 sql "DELETE FROM messages WHERE conversation_id = '$C' AND content LIKE '%by SQL'" >/dev/null
 is "$(listed "$C")" "6|$last" "deleting the newest message brings back the one before"
 
+# A message written with an earlier time (an import, the demo data) counts, but does not
+# make the conversation look active now.
+sql "UPDATE conversations SET updated_at = now() - interval '3 days' WHERE id = '$C'" >/dev/null
+sql "INSERT INTO messages (conversation_id, role, content, created_at)
+    VALUES ('$C', 'user', 'imported by SQL', now() - interval '2 days')" >/dev/null
+is "$(sql "SELECT updated_at > now() - interval '2 days 1 minute' AND updated_at < now() - interval '1 day' FROM conversations WHERE id = '$C'")" t \
+    "a back-dated message moves updated_at to its own time, not to now"
+sql "DELETE FROM messages WHERE conversation_id = '$C' AND content LIKE '%by SQL'" >/dev/null
+
 http GET "/chat/$C"
 like "$BODY" "· 6 messages ·" "the sidebar shows the count"
 

@@ -27,15 +27,17 @@ UPDATE conversations c SET message_count = m.n, last_message_at = m.last
 	WHERE m.conversation_id = c.id;
 
 -- Once per statement, however many messages it inserted. A new message is
--- activity, so updated_at moves too (the application did that itself before,
--- in a statement of its own).
+-- activity, so updated_at moves too, to the newest message's time (the
+-- application did that itself before, in a statement of its own); a message
+-- written with an earlier time (an import, the demo data) does not make the
+-- conversation look active now.
 CREATE FUNCTION parley_messages_counted_in() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	UPDATE conversations c
 		SET message_count = c.message_count + n.n,
 		    last_message_at = greatest(c.last_message_at, n.last),
-		    updated_at = now()
+		    updated_at = greatest(c.updated_at, n.last)
 		FROM (SELECT conversation_id, count(*) AS n, max(created_at) AS last
 		      FROM parley_new_messages GROUP BY conversation_id) n
 		WHERE c.id = n.conversation_id;
