@@ -55,7 +55,10 @@ until=$((start + RUN * 1000))
 writer tok "$until" -H "Authorization: Bearer $TOKEN" &
 track $!
 tok_pid=$!
-writer jar "$until" -b "$COOKIE_JAR" -H "X-CSRF-Token: $CSRF" &
+# Its own copy of the cookies: `http` below rewrites $COOKIE_JAR after every request, and a
+# writer reading it at that moment would find it empty (and be told to sign in).
+cp "$COOKIE_JAR" "$T/jar.cookies"
+writer jar "$until" -b "$T/jar.cookies" -H "X-CSRF-Token: $CSRF" &
 track $!
 jar_pid=$!
 

@@ -681,7 +681,7 @@ cookie_jar_reset() {
 # Sets STATUS ("000" when the connection failed), BODY, HEADERS (CRs removed) and
 # the files $BODY_FILE and $HEADERS_FILE. Returns curl's exit status.
 http() {
-	local method=$1 path=$2 rc mflag
+	local method=$1 path=$2 rc mflag jar_new="$COOKIE_JAR.$BASHPID"
 	shift 2
 	case $method in
 	HEAD) mflag=(-I) ;;
@@ -689,11 +689,15 @@ http() {
 	esac
 	: >"$BODY_FILE"
 	: >"$HEADERS_FILE"
+	# The jar is written to a new file and renamed into place: a curl of the test running
+	# in the background that reads the jar meanwhile sees the old one or the new one,
+	# never a half-written file (which would sign it out).
 	# shellcheck disable=SC2034
 	STATUS=$(curl -sS "${mflag[@]}" -o "$BODY_FILE" -D "$HEADERS_FILE" -w '%{http_code}' \
-	    -b "$COOKIE_JAR" -c "$COOKIE_JAR" --max-time "${HTTP_TIMEOUT:-30}" \
+	    -b "$COOKIE_JAR" -c "$jar_new" --max-time "${HTTP_TIMEOUT:-30}" \
 	    "$@" "$BASE_URL$path" 2>"$T/http.err")
 	rc=$?
+	[ ! -f "$jar_new" ] || mv -f "$jar_new" "$COOKIE_JAR"
 	# shellcheck disable=SC2034
 	BODY=$(cat "$BODY_FILE")
 	# shellcheck disable=SC2034
