@@ -44,29 +44,16 @@ enum msg_col {
 	MC_N = MC_R_FIRST + 8
 };
 
-/* How a column is shown in JSON. */
-enum json_kind { JK_STRING, JK_INT, JK_BOOL, JK_TIME, JK_JSON };
-
 /* The message's own fields, in the order the API shows them (columns 0 to MC_R_ID - 1). */
-static const struct {
-	const char	*key;
-	enum json_kind	 kind;
-} msg_fields[MC_R_ID] = {
-	{ "id", JK_STRING }, { "conversation_id", JK_STRING }, { "role", JK_STRING },
-	{ "content", JK_STRING }, { "content_html", JK_STRING }, { "model", JK_STRING },
-	{ "status", JK_STRING }, { "error", JK_STRING }, { "created_at", JK_TIME },
-	{ "actions", JK_JSON },
+static const char *const msg_fields[MC_R_ID] = {
+	"id", "conversation_id", "role", "content", "content_html", "model", "status",
+	"error", "created_at", "actions",
 };
 
 /* The receipt's fields, in the order the API shows them (columns from MC_R_FIRST). */
-static const struct {
-	const char	*key;
-	enum json_kind	 kind;
-} response_fields[MC_N - MC_R_FIRST] = {
-	{ "model_used", JK_STRING }, { "tokens_prompt", JK_INT },
-	{ "tokens_completion", JK_INT }, { "tokens_total", JK_INT },
-	{ "completion_time_ms", JK_INT }, { "time_to_first_token_ms", JK_INT },
-	{ "tokens_estimated", JK_BOOL }, { "created_at", JK_TIME },
+static const char *const response_fields[MC_N - MC_R_FIRST] = {
+	"model_used", "tokens_prompt", "tokens_completion", "tokens_total",
+	"completion_time_ms", "time_to_first_token_ms", "tokens_estimated", "created_at",
 };
 
 bool
@@ -206,40 +193,6 @@ chat_channel(const char *prefix, const char *msg_id, char out[64])
 
 /* ---- rows to JSON ---- */
 
-/* One column of a message row as a JSON value (NULL for SQL NULL). */
-static struct json_object *
-col_json(const PGresult *res, int i, int col, enum json_kind kind)
-{
-	const char *v;
-
-	if (PQgetisnull(res, i, col))
-		return NULL;
-	v = PQgetvalue(res, i, col);
-	switch (kind) {
-	case JK_INT:
-		return json_object_new_int64(strtoll(v, NULL, 10));
-	case JK_BOOL:
-		return json_object_new_boolean(v[0] == 't');
-	case JK_TIME: {
-		char ts[DB_TIMESTAMP_LEN];
-
-		return json_object_new_string(db_timestamp_iso(v, ts) == 0 ? ts : v);
-	}
-	case JK_JSON: {
-		struct json_object *j;
-		enum json_tokener_error jerr = json_tokener_success;
-
-		if (strcmp(v, "[]") == 0)
-			return json_object_new_array();
-		j = json_tokener_parse_verbose(v, &jerr);
-		return jerr == json_tokener_success ? j : json_object_new_string(v);
-	}
-	case JK_STRING:
-	default:
-		return json_object_new_string_len(v, PQgetlength(res, i, col));
-	}
-}
-
 /* Row i of res (MSG_COLS) as a message with its "response". Caller puts. */
 static struct json_object *
 msg_json(const PGresult *res, int i)
@@ -247,53 +200,15 @@ msg_json(const PGresult *res, int i)
 	struct json_object *m = json_object_new_object(), *resp = NULL;
 
 	for (int c = 0; c < MC_R_ID; c++)
-		json_object_object_add(m, msg_fields[c].key, col_json(res, i, c, msg_fields[c].kind));
+		json_object_object_add(m, msg_fields[c], db_value_json(res, i, c));
 	if (!PQgetisnull(res, i, MC_R_ID)) {
 		resp = json_object_new_object();
 		for (int c = MC_R_FIRST; c < MC_N; c++)
-			json_object_object_add(resp, response_fields[c - MC_R_FIRST].key,
-			    col_json(res, i, c, response_fields[c - MC_R_FIRST].kind));
+			json_object_object_add(resp, response_fields[c - MC_R_FIRST],
+			    db_value_json(res, i, c));
 	}
 	json_object_object_add(m, "response", resp);
 	return m;
-}
-
-/* One column as JSON text, as json-c would write col_json's value. */
-static void
-col_write(struct buf *b, const PGresult *res, int i, int col, enum json_kind kind)
-{
-	const char *v;
-
-	if (PQgetisnull(res, i, col)) {
-		buf_puts(b, "null");
-		return;
-	}
-	v = PQgetvalue(res, i, col);
-	switch (kind) {
-	case JK_INT:
-		/* PostgreSQL's integer text is what json-c prints for it. */
-		buf_append(b, v, (size_t)PQgetlength(res, i, col));
-		break;
-	case JK_BOOL:
-		buf_puts(b, v[0] == 't' ? "true" : "false");
-		break;
-	case JK_TIME: {
-		char ts[DB_TIMESTAMP_LEN];
-
-		if (db_timestamp_iso(v, ts) == 0)
-			db_json_string(b, ts, strlen(ts));
-		else
-			db_json_string(b, v, (size_t)PQgetlength(res, i, col));
-		break;
-	}
-	case JK_JSON:
-		db_json_compact(b, v);
-		break;
-	case JK_STRING:
-	default:
-		db_json_string(b, v, (size_t)PQgetlength(res, i, col));
-		break;
-	}
 }
 
 /* Row i of res (MSG_COLS) as msg_json's object in JSON text. */
@@ -302,9 +217,9 @@ msg_write(struct buf *b, const PGresult *res, int i)
 {
 	for (int c = 0; c < MC_R_ID; c++) {
 		buf_putc(b, c == 0 ? '{' : ',');
-		db_json_string(b, msg_fields[c].key, strlen(msg_fields[c].key));
+		db_json_string(b, msg_fields[c], strlen(msg_fields[c]));
 		buf_putc(b, ':');
-		col_write(b, res, i, c, msg_fields[c].kind);
+		db_value_write(b, res, i, c);
 	}
 	buf_puts(b, ",\"response\":");
 	if (PQgetisnull(res, i, MC_R_ID)) {
@@ -313,10 +228,10 @@ msg_write(struct buf *b, const PGresult *res, int i)
 	}
 	for (int c = MC_R_FIRST; c < MC_N; c++) {
 		buf_putc(b, c == MC_R_FIRST ? '{' : ',');
-		db_json_string(b, response_fields[c - MC_R_FIRST].key,
-		    strlen(response_fields[c - MC_R_FIRST].key));
+		db_json_string(b, response_fields[c - MC_R_FIRST],
+		    strlen(response_fields[c - MC_R_FIRST]));
 		buf_putc(b, ':');
-		col_write(b, res, i, c, response_fields[c - MC_R_FIRST].kind);
+		db_value_write(b, res, i, c);
 	}
 	buf_puts(b, "}}");
 }

@@ -725,7 +725,7 @@ db_json_compact(struct buf *b, const char *s)
 	buf_puts(b, run);
 }
 
-static struct json_object *
+struct json_object *
 db_value_json(const PGresult *res, int row, int col)
 {
 	const char *v;
@@ -782,6 +782,47 @@ db_value_json(const PGresult *res, int row, int col)
 		break;
 	}
 	return json_object_new_string(v);
+}
+
+void
+db_value_write(struct buf *b, const PGresult *res, int row, int col)
+{
+	const char *v;
+	size_t len;
+
+	if (PQgetisnull(res, row, col)) {
+		buf_puts(b, "null");
+		return;
+	}
+	v = PQgetvalue(res, row, col);
+	len = (size_t)PQgetlength(res, row, col);
+	switch (PQftype(res, col)) {
+	case OID_BOOL:
+		buf_puts(b, v[0] == 't' ? "true" : "false");
+		return;
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+		/* PostgreSQL's integer text is what json-c prints for it. */
+		buf_append(b, v, len);
+		return;
+	case OID_JSON:
+	case OID_JSONB:
+		db_json_compact(b, v);
+		return;
+	case OID_TIMESTAMPTZ: {
+		char ts[DB_TIMESTAMP_LEN];
+
+		if (db_timestamp_iso(v, ts) == 0) {
+			db_json_string(b, ts, strlen(ts));
+			return;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	db_json_string(b, v, len);
 }
 
 struct json_object *

@@ -67,6 +67,8 @@ const char	*db_strerror(enum db_err e);
 struct json_object *db_row_json(const PGresult *res, int row);
 /* All rows as a new JSON array of such objects. Caller puts it. */
 struct json_object *db_rows_json(const PGresult *res);
+/* One column's value as db_row_json types it (NULL for SQL NULL). Caller puts it. */
+struct json_object *db_value_json(const PGresult *res, int row, int col);
 
 /*
  * For writing JSON straight from a result, byte for byte as json-c would
@@ -81,6 +83,12 @@ struct json_object *db_rows_json(const PGresult *res);
 int		 db_timestamp_iso(const char *pgtext, char out[DB_TIMESTAMP_LEN]);
 void		 db_json_string(struct buf *b, const char *s, size_t len);
 void		 db_json_compact(struct buf *b, const char *json);
+/*
+ * db_value_write: one column as JSON text, byte for byte as json-c writes
+ * db_value_json's value (bool, int, json/jsonb, timestamptz, else a string;
+ * used for the columns that have no float or numeric type).
+ */
+void		 db_value_write(struct buf *b, const PGresult *res, int row, int col);
 
 /* The text value of a column by name in row, or NULL (SQL NULL or no such column). */
 const char	*db_get(const PGresult *res, int row, const char *col);
