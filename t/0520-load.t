@@ -93,16 +93,17 @@ run_wrk() {
 # A warm-up with the same mix: the first thousands of requests of a mixed load grow each
 # thread's malloc arena and caches, buffers and database connection (prepared statements) to
 # their working size, in steps that flatten out. "Before" is taken once that growth has
-# stopped (two 5-second rounds within 3% of each other, at most 40 s), so what the run adds
-# is growth per request.
+# stopped (at least 30 s, then until a 5-second round adds under 1%, at most 75 s): every
+# thread has by then prepared its statements and grown its buffers, so what the run adds is
+# growth per request.
 warm=0
 prev=0
 cur=0
-for _ in 1 2 3 4 5 6 7 8; do
+for _ in $(seq 1 15); do
 	run_wrk 5 "$T/wrk.warm" || break
 	warm=$((warm + 5))
 	cur=$(idle_kib)
-	[ "$prev" -gt 0 ] && [ $((cur * 100)) -le $((prev * 103)) ] && break
+	[ "$warm" -ge 30 ] && [ $((cur * 100)) -le $((prev * 101)) ] && break
 	prev=$cur
 done
 ok "$([ "$cur" -gt 0 ]; echo $?)" "a warm-up of $warm s with the same mix (worker memory then $cur KiB)"
