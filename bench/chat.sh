@@ -7,7 +7,9 @@
 # usage: bench/chat.sh               (from the source tree, after `make`)
 # environment: DURATION (10 s per run), CONNECTIONS (32), WRK_THREADS (1), WORKERS (2),
 #              THREADS (16), NGINX_WORKERS (1), EXCHANGES (60: question and answer pairs
-#              seeded through the API), PARLEY_BIN (./parley)
+#              seeded through the API), PARLEY_BIN (./parley), ONLY (the runs to make, of
+#              json page page50 post; /healthz is always measured), HOLD (1: once seeded,
+#              print the addresses and credentials and wait for Enter, to profile by hand)
 # Not a test: the numbers depend on the machine. bench/README.md records some.
 # shellcheck disable=SC2046,SC2119 # PID lists are split on purpose; helpers take no script arguments
 
@@ -119,16 +121,31 @@ end
 EOF
 } >"$T/post.lua"
 
+if [ "${HOLD:-0}" = 1 ]; then
+	cat >&2 <<EOF
+held: parley $BASE_URL (workers: $(worker_pids)), PostgreSQL backends: $(postgres_pids)
+  messages JSON:  wrk -c$CONNECTIONS -d10s -s $T/get_bearer.lua $BASE_URL/api/v1/conversations/$CONV/messages?limit=50
+  page, 50 msgs:  wrk -c$CONNECTIONS -d10s -s $T/get_cookie.lua $BASE_URL/chat/$CONV
+  50 answers:     wrk -c$CONNECTIONS -d10s -s $T/get_cookie.lua $BASE_URL/chat/$ANSWERS
+  posting:        wrk -c$CONNECTIONS -d10s -s $T/post.lua $BASE_URL/
+press Enter to measure
+EOF
+	read -r _
+fi
+
+# runs NAME: whether ONLY (empty: every run) names this run.
+runs() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
 # ---- the runs: /healthz first, then each read, then the writes.
 echo "measuring..." >&2
 C=$CONNECTIONS
 bench_wrk warm "$C" 2 "$BASE_URL/healthz"
 bench_wrk healthz "$C" "$DURATION" "$BASE_URL/healthz"
 bench_wrk warm "$C" 2 "$BASE_URL/api/v1/conversations/$CONV/messages?limit=50" -s "$T/get_bearer.lua"
-bench_wrk json "$C" "$DURATION" "$BASE_URL/api/v1/conversations/$CONV/messages?limit=50" -s "$T/get_bearer.lua"
-bench_wrk page "$C" "$DURATION" "$BASE_URL/chat/$CONV" -s "$T/get_cookie.lua"
-bench_wrk page50 "$C" "$DURATION" "$BASE_URL/chat/$ANSWERS" -s "$T/get_cookie.lua"
-bench_wrk post "$C" "$DURATION" "$BASE_URL/" -s "$T/post.lua"
+runs json && bench_wrk json "$C" "$DURATION" "$BASE_URL/api/v1/conversations/$CONV/messages?limit=50" -s "$T/get_bearer.lua"
+runs page && bench_wrk page "$C" "$DURATION" "$BASE_URL/chat/$CONV" -s "$T/get_cookie.lua"
+runs page50 && bench_wrk page50 "$C" "$DURATION" "$BASE_URL/chat/$ANSWERS" -s "$T/get_cookie.lua"
+runs post && bench_wrk post "$C" "$DURATION" "$BASE_URL/" -s "$T/post.lua"
 bench_wrk healthz2 "$C" "$DURATION" "$BASE_URL/healthz"
 posted=$(sql "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE c.title LIKE 'Posting %' AND m.role = 'assistant' AND m.status = 'complete'")
@@ -149,18 +166,19 @@ row() {
 	[[ ${R[$name.statuses]} =~ ^20[01]:[0-9]+$ ]] || echo "    parley answered: ${R[$name.statuses]}"
 }
 row healthz "/healthz"
-row json "messages JSON, newest 50 ($json_bytes B)"
-row page "/chat/{id}: 50 msgs, $page_answers answers ($page_bytes B)"
-row page50 "/chat/{id}: $answers_page_answers answers ($answers_page_bytes B)"
-row post "POST a message, builtin model"
+runs json && row json "messages JSON, newest 50 ($json_bytes B)"
+runs page && row page "/chat/{id}: 50 msgs, $page_answers answers ($page_bytes B)"
+runs page50 && row page50 "/chat/{id}: $answers_page_answers answers ($answers_page_bytes B)"
+runs post && row post "POST a message, builtin model"
 row healthz2 "/healthz again"
 echo
 echo "goals: messages JSON >= 15% of /healthz, page of 50 answers >= 10%, posting >= 5%"
-echo "answers stored by the POST run: $posted (wrk counted ${R[post.reqs]} requests)"
+runs post && echo "answers stored by the POST run: $posted (wrk counted ${R[post.reqs]} requests)"
 
 bench_record chat.healthz.rps "${R[healthz.rps]}"
 bench_record chat.healthz.p99 "$(bench_ms "${R[healthz.p99]}")"
 for n in json page page50 post; do
+	runs "$n" || continue
 	bench_record "chat.$n.rps" "${R[$n.rps]}"
 	bench_record "chat.$n.share" "$(bench_share "${R[$n.rps]}" "${R[healthz.rps]}")"
 	bench_record "chat.$n.p99" "$(bench_ms "${R[$n.p99]}")"

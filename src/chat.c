@@ -296,27 +296,93 @@ count_text(char *out, size_t len, long v)
 	snprintf(out, len, "%ld", v);
 }
 
-enum db_err
-chat_conv_list(struct db *db, const char *user_id, int limit, int offset,
-    struct json_object **items)
+/* Column c of row i as a number; -1 for NULL. */
+static long
+col_long(const PGresult *res, int i, int c)
+{
+	return PQgetisnull(res, i, c) ? -1 : strtol(PQgetvalue(res, i, c), NULL, 10);
+}
+
+/* Column c of row i; NULL for SQL NULL. */
+static const char *
+col_str(const PGresult *res, int i, int c)
+{
+	return PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
+}
+
+/* The owner's conversations, newest activity first (CONV_LIST_COLS); *res, caller clears. */
+static enum db_err
+conv_list_query(struct db *db, const char *user_id, int limit, int offset, PGresult **res)
 {
 	char lim[24], off[24];
-	PGresult *res;
-	enum db_err e;
 
 	if (limit < 1 || limit > CHAT_LIST_MAX || offset < 0)
 		return DB_INVALID;
 	int_text(lim, sizeof lim, limit);
 	int_text(off, sizeof off, offset);
-	e = db_query(db, "chat_conv_list",
+	return db_query(db, "chat_conv_list",
 	    "SELECT " CONV_LIST_COLS " FROM conversations c WHERE c.user_id = $1"
 	    " ORDER BY c.updated_at DESC, c.id DESC LIMIT $2 OFFSET $3",
-	    DB_P(user_id, lim, off), &res);
-	if (e != DB_OK)
+	    DB_P(user_id, lim, off), res);
+}
+
+enum db_err
+chat_conv_list(struct db *db, const char *user_id, int limit, int offset,
+    struct json_object **items)
+{
+	PGresult *res;
+	enum db_err e;
+
+	if ((e = conv_list_query(db, user_id, limit, offset, &res)) != DB_OK)
 		return e;
 	*items = db_rows_json(res);
 	PQclear(res);
 	return DB_OK;
+}
+
+/* res's rows (CONV_LIST_COLS, then maybe "snippet") into out, which takes res. */
+static void
+conv_rows(PGresult *res, struct chat_convs *out)
+{
+	int n = PQntuples(res), snippet = PQfnumber(res, "snippet");
+
+	out->res = res;
+	out->v = xcalloc(n > 0 ? (size_t)n : 1, sizeof *out->v);
+	for (int i = 0; i < n; i++) {
+		struct chat_conv *c = &out->v[i];
+
+		c->id = col_str(res, i, 0);
+		c->title = col_str(res, i, 1);
+		c->default_model = col_str(res, i, 2);
+		c->created_at = col_str(res, i, 3);
+		c->updated_at = col_str(res, i, 4);
+		c->last_message_at = col_str(res, i, 5);
+		c->message_count = col_long(res, i, 6);
+		c->snippet = snippet >= 0 ? col_str(res, i, snippet) : NULL;
+	}
+	out->n = (size_t)n;
+}
+
+enum db_err
+chat_conv_rows(struct db *db, const char *user_id, int limit, int offset,
+    struct chat_convs *out)
+{
+	PGresult *res;
+	enum db_err e;
+
+	memset(out, 0, sizeof *out);
+	if ((e = conv_list_query(db, user_id, limit, offset, &res)) != DB_OK)
+		return e;
+	conv_rows(res, out);
+	return DB_OK;
+}
+
+void
+chat_convs_free(struct chat_convs *c)
+{
+	PQclear(c->res);
+	free(c->v);
+	memset(c, 0, sizeof *c);
 }
 
 /* True when q holds something the search could match: a letter, a digit or any non-ASCII byte. */
@@ -333,27 +399,25 @@ has_word(const char *q)
 	return false;
 }
 
-enum db_err
-chat_conv_search(struct db *db, const char *user_id, const char *q, int limit,
-    int offset, struct json_object **items)
+/* The search's rows (CONV_LIST_COLS and snippet); *res NULL when q has no words. */
+static enum db_err
+conv_search_query(struct db *db, const char *user_id, const char *q, int limit,
+    int offset, PGresult **res)
 {
 	char lim[24], off[24];
-	PGresult *res;
-	enum db_err e;
 
+	*res = NULL;
 	if (limit < 1 || limit > CHAT_LIST_MAX || offset < 0)
 		return DB_INVALID;
-	if (!has_word(q)) {
-		*items = json_object_new_array();
+	if (!has_word(q))
 		return DB_OK;
-	}
 	int_text(lim, sizeof lim, limit);
 	int_text(off, sizeof off, offset);
 	/*
 	 * Both tests use the GIN indexes on parley_search_vector(); the
 	 * snippet is the newest matching message, cut to a preview.
 	 */
-	e = db_query(db, "chat_conv_search",
+	return db_query(db, "chat_conv_search",
 	    "WITH q AS (SELECT plainto_tsquery('simple', $2) AS q)"
 	    " SELECT " CONV_LIST_COLS ","
 	    " (SELECT left(sm.content, 200) FROM messages sm, q"
@@ -364,11 +428,57 @@ chat_conv_search(struct db *db, const char *user_id, const char *q, int limit,
 	    "  (SELECT 1 FROM messages em WHERE em.conversation_id = c.id"
 	    "   AND parley_search_vector(em.content) @@ q.q))"
 	    " ORDER BY c.updated_at DESC, c.id DESC LIMIT $3 OFFSET $4",
-	    DB_P(user_id, q, lim, off), &res);
+	    DB_P(user_id, q, lim, off), res);
+}
+
+enum db_err
+chat_conv_search(struct db *db, const char *user_id, const char *q, int limit,
+    int offset, struct json_object **items)
+{
+	PGresult *res;
+	enum db_err e;
+
+	if ((e = conv_search_query(db, user_id, q, limit, offset, &res)) != DB_OK)
+		return e;
+	*items = res != NULL ? db_rows_json(res) : json_object_new_array();
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_err
+chat_conv_search_rows(struct db *db, const char *user_id, const char *q, int limit,
+    int offset, struct chat_convs *out)
+{
+	PGresult *res;
+	enum db_err e;
+
+	memset(out, 0, sizeof *out);
+	if ((e = conv_search_query(db, user_id, q, limit, offset, &res)) != DB_OK)
+		return e;
+	if (res != NULL)
+		conv_rows(res, out);
+	return DB_OK;
+}
+
+enum db_err
+chat_conv_one(struct db *db, const char *user_id, const char *id, struct chat_convs *out)
+{
+	PGresult *res;
+	enum db_err e;
+
+	memset(out, 0, sizeof *out);
+	if (!chat_id_valid(id))
+		return DB_NOTFOUND;
+	e = db_query(db, "chat_conv_one",
+	    "SELECT " CONV_LIST_COLS " FROM conversations c WHERE c.id = $2 AND c.user_id = $1",
+	    DB_P(user_id, id), &res);
 	if (e != DB_OK)
 		return e;
-	*items = db_rows_json(res);
-	PQclear(res);
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_NOTFOUND;
+	}
+	conv_rows(res, out);
 	return DB_OK;
 }
 
@@ -450,6 +560,19 @@ conv_owned(struct db *db, const char *user_id, const char *conv_id)
 	return one_row(res, NULL, false);
 }
 
+/* The message id of the owner's conversation (MSG_COLS), zero or one row (*res, caller clears). */
+static enum db_err
+msg_get_query(struct db *db, const char *user_id, const char *conv_id, const char *id,
+    PGresult **res)
+{
+	return db_query(db, "chat_msg_get",
+	    "SELECT " MSG_COLS " FROM messages m"
+	    " JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
+	    " LEFT JOIN responses r ON r.message_id = m.id"
+	    " WHERE m.id = $3 AND m.conversation_id = $2",
+	    DB_P(user_id, conv_id, id), res);
+}
+
 /*
  * The page's rows, newest first, one more than limit when there are older
  * ones (*res, caller clears); *res is NULL for an empty page of the owner's
@@ -517,28 +640,82 @@ msg_page(struct db *db, const char *user_id, const char *conv_id, int limit,
 	return DB_OK;
 }
 
-enum db_err
-chat_msg_list(struct db *db, const char *user_id, const char *conv_id,
-    int limit, const char *before, struct json_object **items, bool *has_more)
+/* Row i of res (MSG_COLS) into *m, pointing into res. */
+static void
+msg_row(const PGresult *res, int i, struct chat_msg *m)
 {
-	struct json_object *arr;
+	m->id = col_str(res, i, MC_ID);
+	m->conversation_id = col_str(res, i, MC_CONVERSATION_ID);
+	m->role = col_str(res, i, MC_ROLE);
+	m->content = col_str(res, i, MC_CONTENT);
+	m->content_html = col_str(res, i, MC_CONTENT_HTML);
+	m->model = col_str(res, i, MC_MODEL);
+	m->status = col_str(res, i, MC_STATUS);
+	m->error = col_str(res, i, MC_ERROR);
+	m->created_at = col_str(res, i, MC_CREATED_AT);
+	m->actions = col_str(res, i, MC_ACTIONS);
+	m->has_response = !PQgetisnull(res, i, MC_R_ID);
+	m->r_model_used = col_str(res, i, MC_R_FIRST + 0);
+	m->r_tokens_prompt = col_long(res, i, MC_R_FIRST + 1);
+	m->r_tokens_completion = col_long(res, i, MC_R_FIRST + 2);
+	m->r_tokens_total = col_long(res, i, MC_R_FIRST + 3);
+	m->r_completion_time_ms = col_long(res, i, MC_R_FIRST + 4);
+	m->r_time_to_first_token_ms = col_long(res, i, MC_R_FIRST + 5);
+	m->r_tokens_estimated = !PQgetisnull(res, i, MC_R_FIRST + 6) &&
+	    PQgetvalue(res, i, MC_R_FIRST + 6)[0] == 't';
+}
+
+enum db_err
+chat_msg_page(struct db *db, const char *user_id, const char *conv_id,
+    int limit, const char *before, struct chat_msgs *out)
+{
 	PGresult *res;
 	enum db_err e;
 	int n, shown;
 
+	memset(out, 0, sizeof *out);
 	if ((e = msg_page(db, user_id, conv_id, limit, before, &res)) != DB_OK)
 		return e;
 	n = res != NULL ? PQntuples(res) : 0;
 	shown = n > limit ? limit : n;
-	arr = json_object_new_array_ext(shown > 0 ? shown : 1);
+	out->res = res;
+	out->v = xcalloc(shown > 0 ? (size_t)shown : 1, sizeof *out->v);
 	/* Newest first from the index; the page reads oldest first. */
 	for (int i = shown - 1; i >= 0; i--)
-		json_object_array_add(arr, msg_json(res, i));
-	PQclear(res);
-	*items = arr;
-	if (has_more != NULL)
-		*has_more = n > limit;
+		msg_row(res, i, &out->v[out->n++]);
+	out->has_more = n > limit;
 	return DB_OK;
+}
+
+enum db_err
+chat_msg_one(struct db *db, const char *user_id, const char *conv_id,
+    const char *id, struct chat_msgs *out)
+{
+	PGresult *res;
+	enum db_err e;
+
+	memset(out, 0, sizeof *out);
+	if (!chat_id_valid(conv_id) || !chat_id_valid(id))
+		return DB_NOTFOUND;
+	if ((e = msg_get_query(db, user_id, conv_id, id, &res)) != DB_OK)
+		return e;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_NOTFOUND;
+	}
+	out->res = res;
+	out->v = xcalloc(1, sizeof *out->v);
+	msg_row(res, 0, &out->v[0]);
+	out->n = 1;
+	return DB_OK;
+}
+
+void
+chat_msgs_free(struct chat_msgs *m)
+{
+	PQclear(m->res);
+	free(m->v);
+	memset(m, 0, sizeof *m);
 }
 
 enum db_err
@@ -574,13 +751,7 @@ chat_msg_get(struct db *db, const char *user_id, const char *conv_id,
 
 	if (!chat_id_valid(conv_id) || !chat_id_valid(id))
 		return DB_NOTFOUND;
-	e = db_query(db, "chat_msg_get",
-	    "SELECT " MSG_COLS " FROM messages m"
-	    " JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
-	    " LEFT JOIN responses r ON r.message_id = m.id"
-	    " WHERE m.id = $3 AND m.conversation_id = $2",
-	    DB_P(user_id, conv_id, id), &res);
-	if (e != DB_OK)
+	if ((e = msg_get_query(db, user_id, conv_id, id, &res)) != DB_OK)
 		return e;
 	return one_row(res, out, true);
 }

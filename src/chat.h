@@ -90,6 +90,35 @@ enum db_err	 chat_conv_list(struct db *db, const char *user_id, int limit, int o
 enum db_err	 chat_conv_search(struct db *db, const char *user_id, const char *q, int limit,
 		    int offset, struct json_object **items);
 
+struct pg_result;
+
+/*
+ * A conversation as its row holds it, for the pages: the strings point into
+ * the result that chat_convs owns (NULL for SQL NULL; times as PostgreSQL
+ * writes them). snippet: the search's preview, else NULL.
+ */
+struct chat_conv {
+	const char	*id, *title, *default_model, *created_at, *updated_at;
+	const char	*last_message_at, *snippet;
+	long		 message_count;
+};
+
+/* Conversations read for a page. Free with chat_convs_free. */
+struct chat_convs {
+	struct pg_result	*res;		/* owns every string of v */
+	struct chat_conv	*v;
+	size_t			 n;
+};
+
+/* chat_conv_list, chat_conv_search and chat_conv_get as rows (get: n is 1, or DB_NOTFOUND). */
+enum db_err	 chat_conv_rows(struct db *db, const char *user_id, int limit, int offset,
+		    struct chat_convs *out);
+enum db_err	 chat_conv_search_rows(struct db *db, const char *user_id, const char *q,
+		    int limit, int offset, struct chat_convs *out);
+enum db_err	 chat_conv_one(struct db *db, const char *user_id, const char *id,
+		    struct chat_convs *out);
+void		 chat_convs_free(struct chat_convs *c);	/* accepts a zeroed one */
+
 enum db_err	 chat_conv_get(struct db *db, const char *user_id, const char *id,
 		    struct json_object **out);
 
@@ -108,19 +137,46 @@ enum db_err	 chat_conv_delete(struct db *db, const char *user_id, const char *id
 /* ---- messages ---- */
 
 /*
+ * A message as its row holds it, for the pages: the strings point into the
+ * result that chat_msgs owns (NULL for SQL NULL; created_at as PostgreSQL
+ * writes it). The r_ fields are its receipt, when has_response.
+ */
+struct chat_msg {
+	const char	*id, *conversation_id, *role, *content, *content_html, *model;
+	const char	*status, *error, *created_at, *actions;
+	bool		 has_response;
+	const char	*r_model_used;
+	long		 r_tokens_prompt, r_tokens_completion, r_tokens_total;	/* -1: NULL */
+	long		 r_completion_time_ms, r_time_to_first_token_ms;	/* -1: NULL */
+	bool		 r_tokens_estimated;
+};
+
+/* Messages read for a page, oldest first. Free with chat_msgs_free. */
+struct chat_msgs {
+	struct pg_result	*res;		/* owns every string of v */
+	struct chat_msg		*v;
+	size_t			 n;
+	bool			 has_more;	/* older messages exist (chat_msg_page) */
+};
+
+/*
  * A page of a conversation's messages, oldest first: the newest limit
  * (1..CHAT_PAGE_MAX) messages older than message before (NULL: the
- * newest). *has_more (if not NULL) says whether older messages exist.
- * DB_NOTFOUND for an unknown conversation, or a before id that is not a
- * message of that conversation.
+ * newest). has_more says whether older messages exist. DB_NOTFOUND for an
+ * unknown conversation, or a before id that is not a message of that
+ * conversation.
  */
-enum db_err	 chat_msg_list(struct db *db, const char *user_id, const char *conv_id,
-		    int limit, const char *before, struct json_object **items, bool *has_more);
+enum db_err	 chat_msg_page(struct db *db, const char *user_id, const char *conv_id,
+		    int limit, const char *before, struct chat_msgs *out);
+/* One message with its receipt (out->n is 1), or DB_NOTFOUND. */
+enum db_err	 chat_msg_one(struct db *db, const char *user_id, const char *conv_id,
+		    const char *id, struct chat_msgs *out);
+void		 chat_msgs_free(struct chat_msgs *m);	/* accepts a zeroed one */
 
 /*
  * The same page as the JSON text the API answers, {"items": [...],
  * "has_more": bool}, appended to out: the bytes json-c would write for
- * chat_msg_list's items, without building them first.
+ * the items of chat_msg_get's shape, without building them first.
  */
 enum db_err	 chat_msg_list_write(struct db *db, const char *user_id, const char *conv_id,
 		    int limit, const char *before, struct buf *out);

@@ -157,101 +157,277 @@ models_view(const struct config *cfg, const char *selected)
 	return out;
 }
 
-/* Adds labels to the conversations of a list; current marks the one on screen. */
+/*
+ * A conversation as chat/conversations.mustache reads it (the names listed
+ * there), answered straight from its row.
+ */
+struct conv_view {
+	const struct chat_conv	*c;
+	bool			 current;
+	char			 updated_at[DB_TIMESTAMP_LEN], updated_label[DB_TIMESTAMP_LEN + 8];
+};
+
+struct conv_views {
+	struct conv_view	*v;
+	size_t			 n;
+};
+
+/* A timestamp's text as the JSON shows it (ISO 8601, UTC); "" for NULL. */
 static void
-decorate_conversations(struct json_object *items, const char *current)
+iso_time(const char *pg, char out[DB_TIMESTAMP_LEN])
 {
-	size_t n = json_object_array_length(items);
-	char when[64];
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *c = json_object_array_get_idx(items, i);
-		const char *id = jfield_str(c, "id");
-
-		short_time(jfield_str(c, "updated_at"), when, sizeof when);
-		jfield_set_str(c, "updated_label", when);
-		jfield_set_bool(c, "one_message", jfield_long(c, "message_count", -1) == 1);
-		jfield_set_bool(c, "current", current != NULL && id != NULL && strcmp(id, current) == 0);
-		/* Present, so a list without snippets never finds the page's. */
-		if (!json_object_object_get_ex(c, "snippet", NULL))
-			json_object_object_add(c, "snippet", NULL);
-		if (!json_object_object_get_ex(c, "message_count", NULL))
-			json_object_object_add(c, "message_count", json_object_new_int(0));
-	}
+	if (pg == NULL)
+		out[0] = '\0';
+	else if (db_timestamp_iso(pg, out) != 0)
+		snprintf(out, DB_TIMESTAMP_LEN, "%s", pg);
 }
 
-/* The receipt under an answer, from its response row; NULL while there is none. */
-static struct json_object *
-receipt_view(struct json_object *resp)
+static bool
+conv_view_member(const void *self, const char *name, struct tmpl_val *out)
 {
-	struct json_object *rc;
-	long completion, ms;
-	char num[64];
+	const struct conv_view *cv = self;
+	const struct chat_conv *c = cv->c;
 
-	if (resp == NULL || !json_object_is_type(resp, json_type_object))
-		return NULL;
-	rc = json_object_new_object();
-	jfield_set_str(rc, "model", jfield_str(resp, "model_used"));
-	json_object_object_add(rc, "tokens_prompt",
-	    json_object_new_int64(jfield_long(resp, "tokens_prompt", -1)));
-	completion = jfield_long(resp, "tokens_completion", -1);
-	json_object_object_add(rc, "tokens_completion", json_object_new_int64(completion));
-	json_object_object_add(rc, "tokens_total",
-	    json_object_new_int64(jfield_long(resp, "tokens_total", -1)));
-	jfield_set_bool(rc, "estimated", jfield_bool(resp, "tokens_estimated"));
-	fmt_ms(num, sizeof num, jfield_long(resp, "time_to_first_token_ms", -1));
-	jfield_set_str(rc, "ttft", num);
-	ms = jfield_long(resp, "completion_time_ms", -1);
-	fmt_ms(num, sizeof num, ms);
-	jfield_set_str(rc, "total_time", num);
-	if (ms > 0 && completion >= 0)
-		snprintf(num, sizeof num, "%.1f tokens/s", (double)completion * 1000.0 / (double)ms);
+	/* Every name of the row is answered, null or not, so none falls through to the page's. */
+	if (strcmp(name, "id") == 0)
+		*out = tmpl_text(c->id);
+	else if (strcmp(name, "title") == 0)
+		*out = tmpl_text(c->title);
+	else if (strcmp(name, "default_model") == 0)
+		*out = tmpl_text(c->default_model);
+	else if (strcmp(name, "updated_at") == 0)
+		*out = tmpl_text(c->updated_at != NULL ? cv->updated_at : NULL);
+	else if (strcmp(name, "updated_label") == 0)
+		*out = tmpl_text(cv->updated_label);
+	else if (strcmp(name, "message_count") == 0)
+		*out = tmpl_int(c->message_count >= 0 ? c->message_count : 0);
+	else if (strcmp(name, "one_message") == 0)
+		*out = tmpl_bool(c->message_count == 1);
+	else if (strcmp(name, "current") == 0)
+		*out = tmpl_bool(cv->current);
+	else if (strcmp(name, "snippet") == 0)
+		*out = tmpl_text(c->snippet);
+	else if (strcmp(name, "created_at") == 0 || strcmp(name, "last_message_at") == 0)
+		*out = (struct tmpl_val){ .kind = TMPL_NONE };	/* not shown by any page */
 	else
-		snprintf(num, sizeof num, "–");
-	jfield_set_str(rc, "speed", num);
-	return rc;
+		return false;
+	return true;
 }
 
-/* Adds what the message template needs beyond the stored fields (see chat/message.mustache). */
-static void
-decorate_message(struct json_object *m)
+static const struct tmpl_src conv_view_src = { .member = conv_view_member };
+
+static size_t
+conv_views_count(const void *self)
 {
-	const char *role = jfield_str(m, "role"), *status = jfield_str(m, "status");
-	const char *html = jfield_str(m, "content_html"), *content = jfield_str(m, "content");
-	struct json_object *actions, *resp = NULL;
-	bool user, streaming, has_html;
-	char when[64];
+	return ((const struct conv_views *)self)->n;
+}
 
-	if (role == NULL)
-		role = "assistant";
-	if (status == NULL)
-		status = "complete";
-	user = strcmp(role, "user") == 0;
-	streaming = !user && strcmp(status, "streaming") == 0;
-	has_html = !user && !streaming && html != NULL && *html != '\0';
+static void
+conv_views_item(const void *self, size_t i, struct tmpl_val *out)
+{
+	*out = tmpl_object(&conv_view_src, &((const struct conv_views *)self)->v[i]);
+}
 
-	short_time(jfield_str(m, "created_at"), when, sizeof when);
-	jfield_set_str(m, "created_label", when);
-	jfield_set_bool(m, "is_user", user);
-	jfield_set_bool(m, "is_assistant", !user);
-	jfield_set_bool(m, "is_streaming", streaming);
-	jfield_set_bool(m, "is_stopped", !user && strcmp(status, "stopped") == 0);
-	jfield_set_bool(m, "is_error", !user && strcmp(status, "error") == 0);
-	jfield_set_bool(m, "has_html", has_html);
+static const struct tmpl_src conv_views_src = { .count = conv_views_count, .item = conv_views_item };
+
+static void
+conv_view_init(struct conv_view *cv, const struct chat_conv *c, const char *current)
+{
+	cv->c = c;
+	cv->current = current != NULL && c->id != NULL && strcmp(c->id, current) == 0;
+	iso_time(c->updated_at, cv->updated_at);
+	short_time(c->updated_at != NULL ? cv->updated_at : NULL, cv->updated_label,
+	    sizeof cv->updated_label);
+}
+
+/* The views of convs (which must outlive them); current: the id shown as the current one. */
+static void
+conv_views_init(struct conv_views *vs, const struct chat_convs *convs, const char *current)
+{
+	vs->n = convs->n;
+	vs->v = xcalloc(convs->n > 0 ? convs->n : 1, sizeof *vs->v);
+	for (size_t i = 0; i < convs->n; i++)
+		conv_view_init(&vs->v[i], &convs->v[i], current);
+}
+
+/*
+ * A message as chat/message.mustache reads it (the names listed there),
+ * answered straight from its row: a page of 50 answers renders without a
+ * json-c object per message and receipt. Free with msg_views_free.
+ */
+struct msg_view {
+	const struct chat_msg	*m;
+	bool			 user, streaming, stopped, error, has_html, show_plain;
+	char			 created_at[DB_TIMESTAMP_LEN], created_label[DB_TIMESTAMP_LEN + 8];
+	char			 ttft[32], total_time[32], speed[48];
+	struct json_object	*actions;	/* the row's actions when it has any */
+};
+
+struct msg_views {
+	struct msg_view		*v;
+	size_t			 n;
+};
+
+static const struct tmpl_src msg_view_src, receipt_src;
+
+/* The figures a receipt shows, and what the template asks of a message. */
+static void
+msg_view_init(struct msg_view *mv, const struct chat_msg *m)
+{
+	const char *role = m->role != NULL ? m->role : "assistant";
+	const char *status = m->status != NULL ? m->status : "complete";
+	long ms = m->r_completion_time_ms;
+
+	memset(mv, 0, sizeof *mv);
+	mv->m = m;
+	mv->user = strcmp(role, "user") == 0;
+	mv->streaming = !mv->user && strcmp(status, "streaming") == 0;
+	mv->stopped = !mv->user && strcmp(status, "stopped") == 0;
+	mv->error = !mv->user && strcmp(status, "error") == 0;
+	mv->has_html = !mv->user && !mv->streaming && m->content_html != NULL &&
+	    *m->content_html != '\0';
 	/* While it streams (and in the odd answer stored without HTML): the text as written. */
-	jfield_set_bool(m, "show_plain", !user && !has_html &&
-	    (streaming || (content != NULL && *content != '\0')));
-	if (!json_object_object_get_ex(m, "model", NULL))
-		json_object_object_add(m, "model", NULL);
-	if (!json_object_object_get_ex(m, "error", NULL))
-		json_object_object_add(m, "error", NULL);
-	if (!json_object_object_get_ex(m, "actions", &actions) ||
-	    !json_object_is_type(actions, json_type_array))
-		actions = NULL;
-	jfield_set_bool(m, "has_actions", actions != NULL && json_object_array_length(actions) > 0);
-	if (!user)
-		(void)json_object_object_get_ex(m, "response", &resp);
-	json_object_object_add(m, "receipt", user ? NULL : receipt_view(resp));
+	mv->show_plain = !mv->user && !mv->has_html &&
+	    (mv->streaming || (m->content != NULL && *m->content != '\0'));
+	iso_time(m->created_at, mv->created_at);
+	short_time(m->created_at != NULL ? mv->created_at : NULL, mv->created_label,
+	    sizeof mv->created_label);
+	if (m->actions != NULL && strcmp(m->actions, "[]") != 0) {
+		mv->actions = json_tokener_parse(m->actions);
+		if (!json_object_is_type(mv->actions, json_type_array)) {
+			json_object_put(mv->actions);
+			mv->actions = NULL;
+		}
+	}
+	fmt_ms(mv->ttft, sizeof mv->ttft, m->r_time_to_first_token_ms);
+	fmt_ms(mv->total_time, sizeof mv->total_time, ms);
+	if (ms > 0 && m->r_tokens_completion >= 0)
+		snprintf(mv->speed, sizeof mv->speed, "%.1f tokens/s",
+		    (double)m->r_tokens_completion * 1000.0 / (double)ms);
+	else
+		snprintf(mv->speed, sizeof mv->speed, "–");
+}
+
+static bool
+msg_view_member(const void *self, const char *name, struct tmpl_val *out)
+{
+	const struct msg_view *mv = self;
+	const struct chat_msg *m = mv->m;
+
+	/* Every name of the template is answered, null or not, so none falls through to the page's. */
+	if (strncmp(name, "is_", 3) == 0) {
+		const char *is = name + 3;
+
+		if (strcmp(is, "user") == 0)
+			*out = tmpl_bool(mv->user);
+		else if (strcmp(is, "assistant") == 0)
+			*out = tmpl_bool(!mv->user);
+		else if (strcmp(is, "streaming") == 0)
+			*out = tmpl_bool(mv->streaming);
+		else if (strcmp(is, "stopped") == 0)
+			*out = tmpl_bool(mv->stopped);
+		else if (strcmp(is, "error") == 0)
+			*out = tmpl_bool(mv->error);
+		else
+			return false;
+	} else if (strcmp(name, "id") == 0)
+		*out = tmpl_text(m->id);
+	else if (strcmp(name, "content") == 0)
+		*out = tmpl_text(m->content);
+	else if (strcmp(name, "content_html") == 0)
+		*out = tmpl_text(m->content_html);
+	else if (strcmp(name, "has_html") == 0)
+		*out = tmpl_bool(mv->has_html);
+	else if (strcmp(name, "show_plain") == 0)
+		*out = tmpl_bool(mv->show_plain);
+	else if (strcmp(name, "model") == 0)
+		*out = tmpl_text(m->model);
+	else if (strcmp(name, "status") == 0)
+		*out = tmpl_text(m->status);
+	else if (strcmp(name, "role") == 0)
+		*out = tmpl_text(m->role);
+	else if (strcmp(name, "created_at") == 0)
+		*out = tmpl_text(m->created_at != NULL ? mv->created_at : NULL);
+	else if (strcmp(name, "created_label") == 0)
+		*out = tmpl_text(mv->created_label);
+	else if (strcmp(name, "conversation_id") == 0)
+		*out = tmpl_text(m->conversation_id);
+	else if (strcmp(name, "error") == 0)
+		*out = tmpl_text(m->error);
+	else if (strcmp(name, "has_actions") == 0)
+		*out = tmpl_bool(mv->actions != NULL && json_object_array_length(mv->actions) > 0);
+	else if (strcmp(name, "actions") == 0)
+		*out = (struct tmpl_val){ .kind = TMPL_JSON, .u.json = mv->actions };
+	else if (strcmp(name, "receipt") == 0)
+		*out = !mv->user && m->has_response ? tmpl_object(&receipt_src, mv) :
+		    (struct tmpl_val){ .kind = TMPL_NONE };
+	else
+		return false;
+	return true;
+}
+
+/* The receipt under an answer: {model, tokens_*, estimated, ttft, total_time, speed}. */
+static bool
+receipt_member(const void *self, const char *name, struct tmpl_val *out)
+{
+	const struct msg_view *mv = self;
+	const struct chat_msg *m = mv->m;
+
+	if (strcmp(name, "model") == 0)
+		*out = tmpl_text(m->r_model_used);
+	else if (strcmp(name, "tokens_prompt") == 0)
+		*out = tmpl_int(m->r_tokens_prompt);
+	else if (strcmp(name, "tokens_completion") == 0)
+		*out = tmpl_int(m->r_tokens_completion);
+	else if (strcmp(name, "tokens_total") == 0)
+		*out = tmpl_int(m->r_tokens_total);
+	else if (strcmp(name, "estimated") == 0)
+		*out = tmpl_bool(m->r_tokens_estimated);
+	else if (strcmp(name, "ttft") == 0)
+		*out = tmpl_text(mv->ttft);
+	else if (strcmp(name, "total_time") == 0)
+		*out = tmpl_text(mv->total_time);
+	else if (strcmp(name, "speed") == 0)
+		*out = tmpl_text(mv->speed);
+	else
+		return false;
+	return true;
+}
+
+static size_t
+msg_views_count(const void *self)
+{
+	return ((const struct msg_views *)self)->n;
+}
+
+static void
+msg_views_item(const void *self, size_t i, struct tmpl_val *out)
+{
+	*out = tmpl_object(&msg_view_src, &((const struct msg_views *)self)->v[i]);
+}
+
+static const struct tmpl_src msg_view_src = { .member = msg_view_member };
+static const struct tmpl_src receipt_src = { .member = receipt_member };
+static const struct tmpl_src msg_views_src = { .count = msg_views_count, .item = msg_views_item };
+
+/* The views of msgs (which must outlive them). */
+static void
+msg_views_init(struct msg_views *vs, const struct chat_msgs *msgs)
+{
+	vs->n = msgs->n;
+	vs->v = xcalloc(msgs->n > 0 ? msgs->n : 1, sizeof *vs->v);
+	for (size_t i = 0; i < msgs->n; i++)
+		msg_view_init(&vs->v[i], &msgs->v[i]);
+}
+
+static void
+msg_views_free(struct msg_views *vs)
+{
+	for (size_t i = 0; i < vs->n; i++)
+		json_object_put(vs->v[i].actions);
+	free(vs->v);
+	vs->v = NULL;
+	vs->n = 0;
 }
 
 /* ---- the list: /chat ---- */
@@ -264,7 +440,9 @@ static void
 render_list(struct req *r, int status, const struct form_errors *fe, const char *model,
     const char *title)
 {
-	struct json_object *d, *items, *form;
+	struct json_object *d, *form;
+	struct chat_convs convs;
+	struct conv_views views;
 	const char *q = req_query(r, "q");
 	char *words = NULL;
 	enum db_err e;
@@ -286,16 +464,16 @@ render_list(struct req *r, int status, const struct form_errors *fe, const char 
 		}
 	}
 	if (words != NULL)
-		e = chat_conv_search(r->w->db, r->user->id, words, LIST_LIMIT, 0, &items);
+		e = chat_conv_search_rows(r->w->db, r->user->id, words, LIST_LIMIT, 0, &convs);
 	else
-		e = chat_conv_list(r->w->db, r->user->id, LIST_LIMIT, 0, &items);
+		e = chat_conv_rows(r->w->db, r->user->id, LIST_LIMIT, 0, &convs);
 	if (e != DB_OK) {
 		free(words);
 		store_failed(r, e, "conversation");
 		return;
 	}
-	decorate_conversations(items, NULL);
-	n = json_object_array_length(items);
+	conv_views_init(&views, &convs, NULL);
+	n = views.n;
 
 	d = json_object_new_object();
 	jfield_set_bool(d, "nav_chat", true);
@@ -315,7 +493,6 @@ render_list(struct req *r, int status, const struct form_errors *fe, const char 
 	jfield_set_bool(d, "has_conversations", n > 0);
 	jfield_set_bool(d, "no_results", words != NULL && n == 0);
 	jfield_set_bool(d, "first_use", words == NULL && n == 0);
-	json_object_object_add(d, "conversations", items);
 	json_object_object_add(d, "models",
 	    models_view(r->cfg, model != NULL ? model : llm_default_model(r->cfg)));
 	form = json_object_new_object();
@@ -325,7 +502,18 @@ render_list(struct req *r, int status, const struct form_errors *fe, const char 
 		form_errors_to_page(fe, d);
 	else
 		add_flash(r, d);
-	resp_page(r, status, words != NULL ? "Search chats" : "Chat", "chat", d);
+	{
+		const struct tmpl_member over[] = {
+			{ "conversations", tmpl_list(&conv_views_src, &views) },
+			{ NULL, { .kind = TMPL_NONE } },
+		};
+		const struct tmpl_val extra = tmpl_object(&tmpl_members_src, over);
+
+		resp_page_with(r, status, words != NULL ? "Search chats" : "Chat", "chat", d,
+		    &extra);
+	}
+	free(views.v);
+	chat_convs_free(&convs);
 	free(words);
 }
 
@@ -379,68 +567,68 @@ static void
 render_conversation(struct req *r, int status, const struct conv_form *cf)
 {
 	const char *id = req_param(r, "id"), *before = req_query(r, "before");
-	struct json_object *conv, *msgs, *convs, *d, *form, *last = NULL;
-	const char *streaming_id = NULL, *def;
-	bool has_more = false;
-	size_t i, n;
+	struct json_object *d, *form;
+	struct chat_convs convs, one = { 0 };
+	struct conv_views sidebar;
+	struct conv_view conv;
+	struct chat_msgs msgs;
+	struct msg_views views;
+	const struct chat_conv *c = NULL;
+	const struct msg_view *last = NULL;
+	const char *streaming_id = NULL;
+	size_t i;
 	enum db_err e;
 
 	if (before != NULL && *before == '\0')
 		before = NULL;
 	/* The sidebar usually holds the conversation itself: one query fewer. */
-	if ((e = chat_conv_list(r->w->db, r->user->id, LIST_LIMIT, 0, &convs)) != DB_OK) {
+	if ((e = chat_conv_rows(r->w->db, r->user->id, LIST_LIMIT, 0, &convs)) != DB_OK) {
 		store_failed(r, e, "conversation");
 		return;
 	}
-	conv = NULL;
-	n = json_object_array_length(convs);
-	for (i = 0; i < n && conv == NULL && chat_id_valid(id); i++) {
-		struct json_object *c = json_object_array_get_idx(convs, i);
-		const char *cid = jfield_str(c, "id");
-
-		if (cid != NULL && strcmp(cid, id) == 0)
-			conv = json_object_get(c);
+	for (i = 0; i < convs.n && c == NULL && chat_id_valid(id); i++)
+		if (convs.v[i].id != NULL && strcmp(convs.v[i].id, id) == 0)
+			c = &convs.v[i];
+	if (c == NULL) {
+		if ((e = chat_conv_one(r->w->db, r->user->id, id, &one)) != DB_OK) {
+			chat_convs_free(&convs);
+			store_failed(r, e, "conversation");
+			return;
+		}
+		c = &one.v[0];
 	}
-	if (conv == NULL && (e = chat_conv_get(r->w->db, r->user->id, id, &conv)) != DB_OK) {
-		json_object_put(convs);
+	if ((e = chat_msg_page(r->w->db, r->user->id, id, CHAT_PAGE_DEFAULT, before,
+	    &msgs)) != DB_OK) {
+		chat_convs_free(&one);
+		chat_convs_free(&convs);
 		store_failed(r, e, "conversation");
 		return;
 	}
-	if ((e = chat_msg_list(r->w->db, r->user->id, id, CHAT_PAGE_DEFAULT, before, &msgs,
-	    &has_more)) != DB_OK) {
-		json_object_put(conv);
-		json_object_put(convs);
-		store_failed(r, e, "conversation");
-		return;
-	}
-	decorate_conversations(convs, id);
-	n = json_object_array_length(msgs);
-	for (i = 0; i < n; i++) {
-		struct json_object *m = json_object_array_get_idx(msgs, i);
-
-		decorate_message(m);
-		if (jfield_bool(m, "is_streaming"))
-			streaming_id = jfield_str(m, "id");
-		last = m;
+	conv_views_init(&sidebar, &convs, id);
+	conv_view_init(&conv, c, id);
+	msg_views_init(&views, &msgs);
+	for (i = 0; i < views.n; i++) {
+		if (views.v[i].streaming)
+			streaming_id = views.v[i].m->id;
+		last = &views.v[i];
 	}
 
 	d = json_object_new_object();
 	jfield_set_bool(d, "nav_chat", true);
-	def = jfield_str(conv, "default_model");
 	json_object_object_add(d, "models", models_view(r->cfg,
-	    cf != NULL && cf->model != NULL && *cf->model != '\0' ? cf->model : def));
-	jfield_set_bool(d, "has_messages", n > 0);
-	jfield_set_bool(d, "has_more", has_more);
-	if (has_more && n > 0)
-		jfield_set_str(d, "earlier_id", jfield_str(json_object_array_get_idx(msgs, 0), "id"));
+	    cf != NULL && cf->model != NULL && *cf->model != '\0' ? cf->model : c->default_model));
+	jfield_set_bool(d, "has_messages", views.n > 0);
+	jfield_set_bool(d, "has_more", msgs.has_more);
+	if (msgs.has_more && views.n > 0)
+		jfield_set_str(d, "earlier_id", msgs.v[0].id);
 	jfield_set_bool(d, "paged", before != NULL);
 	jfield_set_bool(d, "streaming", streaming_id != NULL);
 	jfield_set_str(d, "streaming_id", streaming_id != NULL ? streaming_id : "");
 	/* Regenerating replaces the newest answer, so only when that is what is shown. */
 	jfield_set_bool(d, "can_regenerate", before == NULL && streaming_id == NULL && last != NULL &&
-	    jfield_bool(last, "is_assistant"));
+	    !last->user);
 	form = json_object_new_object();
-	jfield_set_str(form, "title", cf != NULL && cf->title != NULL ? cf->title : jfield_str(conv, "title"));
+	jfield_set_str(form, "title", cf != NULL && cf->title != NULL ? cf->title : c->title);
 	json_object_object_add(d, "form", form);
 	jfield_set_str(d, "composer_content", cf != NULL && cf->content != NULL ? cf->content : "");
 	jfield_set_bool(d, "settings_open", cf != NULL && cf->settings_open);
@@ -448,12 +636,24 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 		form_errors_to_page(cf->fe, d);
 	else
 		add_flash(r, d);
-	json_object_object_add(d, "messages", msgs);
-	json_object_object_add(d, "conversations", convs);
-	json_object_object_add(d, "conversation", conv);
-	/* The conversation stays alive in d for the title. */
-	resp_page(r, status, jfield_str(conv, "title") != NULL ? jfield_str(conv, "title") : "Chat",
-	    "conversation", d);
+	{
+		/* The rows' values, above the page's own. */
+		const struct tmpl_member over[] = {
+			{ "messages", tmpl_list(&msg_views_src, &views) },
+			{ "conversations", tmpl_list(&conv_views_src, &sidebar) },
+			{ "conversation", tmpl_object(&conv_view_src, &conv) },
+			{ NULL, { .kind = TMPL_NONE } },
+		};
+		const struct tmpl_val extra = tmpl_object(&tmpl_members_src, over);
+
+		resp_page_with(r, status, c->title != NULL ? c->title : "Chat", "conversation", d,
+		    &extra);
+	}
+	msg_views_free(&views);
+	chat_msgs_free(&msgs);
+	free(sidebar.v);
+	chat_convs_free(&one);
+	chat_convs_free(&convs);
 }
 
 void
@@ -549,21 +749,24 @@ h_chat_message(struct req *r)
 {
 	const char *id = req_param(r, "id"), *mid = req_param(r, "mid");
 	const char *frag = req_query(r, "fragment");
-	struct json_object *m;
+	struct chat_msgs msgs;
+	struct msg_view mv;
+	struct tmpl_val top;
 	struct buf out = BUF_INIT;
 	enum db_err e;
 
-	if ((e = chat_msg_get(r->w->db, r->user->id, id, mid, &m)) != DB_OK) {
+	if ((e = chat_msg_one(r->w->db, r->user->id, id, mid, &msgs)) != DB_OK) {
 		store_failed(r, e, "message");
 		return;
 	}
 	if (frag == NULL || strcmp(frag, "1") != 0) {
-		json_object_put(m);
+		chat_msgs_free(&msgs);
 		back_to_conversation(r, id, NULL, mid);
 		return;
 	}
-	decorate_message(m);
-	if (tmpl_set_render(r->w->app->tmpl, "chat/message", m, &out) == -1) {
+	msg_view_init(&mv, &msgs.v[0]);
+	top = tmpl_object(&msg_view_src, &mv);
+	if (tmpl_set_render_frames(r->w->app->tmpl, "chat/message", &top, 1, &out) == -1) {
 		log_error("request %s: template chat/message failed to render", r->request_id);
 		resp_error(r, 500, "internal", "Something went wrong on our side.");
 	} else {
@@ -571,7 +774,8 @@ h_chat_message(struct req *r)
 		resp_send(r, 200, "text/html; charset=utf-8", buf_cstr(&out), out.len);
 	}
 	buf_free(&out);
-	json_object_put(m);
+	json_object_put(mv.actions);
+	chat_msgs_free(&msgs);
 }
 
 void

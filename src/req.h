@@ -32,6 +32,7 @@ struct worker {
 	void			*curl;		/* this thread's CURL handle, made by the model client */
 	struct buf		 out;		/* response body scratch, reused between requests */
 	struct buf		 hdr;		/* response header scratch, reused between requests */
+	struct buf		 page;		/* a page's HTML before the layout wraps it, reused */
 };
 
 /* The signed-in person, loaded from the session cookie or an API token. */

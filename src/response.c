@@ -202,25 +202,39 @@ void
 resp_page(struct req *r, int status, const char *title, const char *tmpl,
     struct json_object *data)
 {
-	struct buf *out = &r->w->out;
-	struct buf body = BUF_INIT;
+	resp_page_with(r, status, title, tmpl, data, NULL);
+}
+
+void
+resp_page_with(struct req *r, int status, const char *title, const char *tmpl,
+    struct json_object *data, const struct tmpl_val *extra)
+{
+	struct buf *out = &r->w->out, *body = &r->w->page;
+	struct tmpl_val frames[2];
+	struct tmpl_member layout[2];
 
 	if (data == NULL)
 		data = json_object_new_object();
 	resp_page_context(r, data);
-	if (tmpl_set_render(r->w->app->tmpl, tmpl, data, &body) == -1) {
+	frames[0] = (struct tmpl_val){ .kind = TMPL_JSON, .u.json = data };
+	if (extra != NULL)
+		frames[1] = *extra;
+	buf_reset(body);
+	if (tmpl_set_render_frames(r->w->app->tmpl, tmpl, frames, extra != NULL ? 2 : 1,
+	    body) == -1) {
 		log_error("request %s: template %s failed to render", r->request_id, tmpl);
-		buf_free(&body);
 		json_object_put(data);
 		resp_text(r, 500, "Internal Server Error: a page template is missing.\n");
 		return;
 	}
 	json_object_object_add(data, "title", json_object_new_string(title));
-	/* The layout takes ownership of the page's HTML as a plain string value. */
-	json_object_object_add(data, "body", json_object_new_string_len(buf_cstr(&body), (int)body.len));
-	buf_free(&body);
+	/* The page's HTML goes into the layout as it is, without a copy into a json-c string. */
+	layout[0] = (struct tmpl_member){ "body", { .kind = TMPL_TEXT,
+	    .u.text = { buf_cstr(body), body->len } } };
+	layout[1] = (struct tmpl_member){ NULL, { .kind = TMPL_NONE } };
+	frames[1] = tmpl_object(&tmpl_members_src, layout);
 	buf_reset(out);
-	if (tmpl_set_render(r->w->app->tmpl, "layout", data, out) == -1) {
+	if (tmpl_set_render_frames(r->w->app->tmpl, "layout", frames, 2, out) == -1) {
 		log_error("request %s: the layout template failed to render", r->request_id);
 		json_object_put(data);
 		resp_text(r, 500, "Internal Server Error: the layout template is missing.\n");

@@ -50,6 +50,14 @@ void	 resp_store_error(struct req *r, enum db_err e, const char *what);
  */
 void	 resp_page(struct req *r, int status, const char *title, const char *tmpl,
 	    struct json_object *data);
+/*
+ * As resp_page, the page template also seeing extra (may be NULL), looked
+ * in before data: values answered from the caller's own structs, which
+ * must live until this returns.
+ */
+struct tmpl_val;
+void	 resp_page_with(struct req *r, int status, const char *title, const char *tmpl,
+	    struct json_object *data, const struct tmpl_val *extra);
 
 /* Adds the keys every page template needs (user, csrf_token, static_url) to data. */
 void	 resp_page_context(struct req *r, struct json_object *data);

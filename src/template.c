@@ -1,4 +1,4 @@
-/* template.c: a Mustache engine over json-c values, parsed once and rendered many times. */
+/* template.c: a Mustache engine over json-c values (and callback-backed ones), parsed once and rendered many times. */
 #include "template.h"
 
 #include <sys/stat.h>
@@ -32,6 +32,7 @@
 #define MAX_NEST		100	/* sections inside sections, per template */
 #define MAX_PARTIAL_DEPTH	64	/* partials inside partials while rendering */
 #define MAX_DIR_DEPTH		16	/* subfolders of a template folder (symlink loops) */
+#define TMPL_MAX_FRAMES		8	/* values a render may start from (tmpl_render_frames) */
 
 enum node_type {
 	N_TEXT,		/* literal bytes */
@@ -463,7 +464,7 @@ tmpl_free(struct tmpl *t)
 
 /* One entry of the context stack; the innermost section's value is on top. */
 struct ctx {
-	struct json_object	*v;
+	struct tmpl_val		 v;
 	const struct ctx	*up;
 };
 
@@ -486,28 +487,101 @@ struct render {
 static int render_nodes(struct render *, const struct tmpl *, size_t, size_t,
     const struct ctx *);
 
+struct tmpl_val
+tmpl_text(const char *s)
+{
+	struct tmpl_val v = { .kind = TMPL_NONE };
+
+	if (s != NULL) {
+		v.kind = TMPL_TEXT;
+		v.u.text.s = s;
+		v.u.text.len = strlen(s);
+	}
+	return v;
+}
+
+struct tmpl_val
+tmpl_bool(bool b)
+{
+	return (struct tmpl_val){ .kind = TMPL_BOOL, .u.b = b };
+}
+
+struct tmpl_val
+tmpl_int(long long i)
+{
+	return (struct tmpl_val){ .kind = TMPL_INT, .u.i = i };
+}
+
+struct tmpl_val
+tmpl_object(const struct tmpl_src *src, const void *self)
+{
+	return (struct tmpl_val){ .kind = TMPL_OBJECT, .u.ext = { src, self } };
+}
+
+struct tmpl_val
+tmpl_list(const struct tmpl_src *src, const void *self)
+{
+	return (struct tmpl_val){ .kind = TMPL_LIST, .u.ext = { src, self } };
+}
+
+static bool
+members_member(const void *self, const char *name, struct tmpl_val *out)
+{
+	for (const struct tmpl_member *m = self; m->name != NULL; m++)
+		if (strcmp(m->name, name) == 0) {
+			*out = m->v;
+			return true;
+		}
+	return false;
+}
+
+const struct tmpl_src tmpl_members_src = { .member = members_member };
+
+/* Sets *out to v's member called name; false when v is no object or has no such member. */
+static bool
+member(const struct tmpl_val *v, const char *name, struct tmpl_val *out)
+{
+	struct json_object *j;
+
+	switch (v->kind) {
+	case TMPL_JSON:
+		/* A member that is null is still there: it ends the search. */
+		if (!json_object_is_type(v->u.json, json_type_object) ||
+		    !json_object_object_get_ex(v->u.json, name, &j))
+			return false;
+		out->kind = TMPL_JSON;
+		out->u.json = j;
+		return true;
+	case TMPL_OBJECT:
+		return v->u.ext.src->member != NULL &&
+		    v->u.ext.src->member(v->u.ext.self, name, out);
+	default:
+		return false;
+	}
+}
+
 /*
  * Names resolve against the innermost context that has their first part;
  * the rest of a dotted name must then resolve from there, with no fallback
- * to outer contexts (the spec's "broken chain" rule).
+ * to outer contexts (the spec's "broken chain" rule). Missing is TMPL_NONE.
  */
-static struct json_object *
+static struct tmpl_val
 lookup(const struct ctx *c, const struct name *nm)
 {
-	struct json_object *v = NULL;
+	struct tmpl_val v = { .kind = TMPL_NONE }, next;
 
 	if (nm->nparts == 0)
 		return c->v;
 	for (; c != NULL; c = c->up)
-		if (json_object_is_type(c->v, json_type_object) &&
-		    json_object_object_get_ex(c->v, nm->parts[0], &v))
+		if (member(&c->v, nm->parts[0], &v))
 			break;
 	if (c == NULL)
-		return NULL;
-	for (size_t i = 1; i < nm->nparts; i++)
-		if (!json_object_is_type(v, json_type_object) ||
-		    !json_object_object_get_ex(v, nm->parts[i], &v))
-			return NULL;
+		return (struct tmpl_val){ .kind = TMPL_NONE };
+	for (size_t i = 1; i < nm->nparts; i++) {
+		if (!member(&v, nm->parts[i], &next))
+			return (struct tmpl_val){ .kind = TMPL_NONE };
+		v = next;
+	}
 	return v;
 }
 
@@ -516,17 +590,32 @@ lookup(const struct ctx *c, const struct name *nm)
  * Numbers, zero included, do not: a count of 0 is still a value.
  */
 static int
-truthy(struct json_object *v)
+truthy(const struct tmpl_val *v)
 {
-	switch (json_object_get_type(v)) {
+	switch (v->kind) {
+	case TMPL_NONE:
+		return 0;
+	case TMPL_TEXT:
+		return v->u.text.len > 0;
+	case TMPL_BOOL:
+		return v->u.b;
+	case TMPL_INT:
+	case TMPL_OBJECT:
+		return 1;
+	case TMPL_LIST:
+		return v->u.ext.src->count(v->u.ext.self) > 0;
+	case TMPL_JSON:
+		break;
+	}
+	switch (json_object_get_type(v->u.json)) {
 	case json_type_null:
 		return 0;
 	case json_type_boolean:
-		return json_object_get_boolean(v);
+		return json_object_get_boolean(v->u.json);
 	case json_type_array:
-		return json_object_array_length(v) > 0;
+		return json_object_array_length(v->u.json) > 0;
 	case json_type_string:
-		return json_object_get_string_len(v) > 0;
+		return json_object_get_string_len(v->u.json) > 0;
 	default:
 		return 1;
 	}
@@ -598,8 +687,9 @@ format_double(char *num, size_t size, double d)
 
 /* Writes a value as text; null, missing, objects and lists write nothing. */
 static void
-put_value(struct render *r, struct json_object *v, int escape)
+put_value(struct render *r, const struct tmpl_val *v, int escape)
 {
+	struct json_object *j = v->u.json;
 	char num[40];
 	const char *s;
 	size_t len;
@@ -607,34 +697,53 @@ put_value(struct render *r, struct json_object *v, int escape)
 	int n;
 
 	flush_indent(r);
-	switch (json_object_get_type(v)) {
+	switch (v->kind) {
+	case TMPL_TEXT:
+		s = v->u.text.s;
+		len = v->u.text.len;
+		goto put;
+	case TMPL_BOOL:
+		s = v->u.b ? "true" : "false";
+		len = strlen(s);
+		goto put;
+	case TMPL_INT:
+		n = snprintf(num, sizeof num, "%lld", v->u.i);
+		s = num;
+		len = n > 0 ? (size_t)n : 0;
+		goto put;
+	case TMPL_JSON:
+		break;
+	default:
+		return;
+	}
+	switch (json_object_get_type(j)) {
 	case json_type_string:
-		s = json_object_get_string(v);
-		len = (size_t)json_object_get_string_len(v);
+		s = json_object_get_string(j);
+		len = (size_t)json_object_get_string_len(j);
 		break;
 	case json_type_int:
 		/* get_int64 clamps what only fits an uint64 to INT64_MAX. */
-		i = json_object_get_int64(v);
+		i = json_object_get_int64(j);
 		if (i == INT64_MAX)
 			n = snprintf(num, sizeof num, "%" PRIu64,
-			    json_object_get_uint64(v));
+			    json_object_get_uint64(j));
 		else
 			n = snprintf(num, sizeof num, "%" PRId64, i);
 		s = num;
 		len = n > 0 ? (size_t)n : 0;
 		break;
 	case json_type_double:
-		len = format_double(num, sizeof num,
-		    json_object_get_double(v));
+		len = format_double(num, sizeof num, json_object_get_double(j));
 		s = num;
 		break;
 	case json_type_boolean:
-		s = json_object_get_boolean(v) ? "true" : "false";
+		s = json_object_get_boolean(j) ? "true" : "false";
 		len = strlen(s);
 		break;
 	default:
 		return;
 	}
+put:
 	if (escape)
 		esc_html(r->out, s, len);
 	else
@@ -685,19 +794,30 @@ render_partial(struct render *r, const struct tmpl *outer,
 /* Renders the section at index i once per item of a list, else once with v on top. */
 static int
 render_section(struct render *r, const struct tmpl *t, size_t i,
-    struct json_object *v, const struct ctx *c)
+    const struct tmpl_val *v, const struct ctx *c)
 {
 	const struct node *n = &t->nodes[i];
 	struct ctx sub;
 	size_t k, len;
 
-	sub.v = v;
+	sub.v = *v;
 	sub.up = c;
-	if (!json_object_is_type(v, json_type_array))
+	if (v->kind == TMPL_LIST) {
+		len = v->u.ext.src->count(v->u.ext.self);
+		for (k = 0; k < len; k++) {
+			sub.v.kind = TMPL_NONE;
+			v->u.ext.src->item(v->u.ext.self, k, &sub.v);
+			if (render_nodes(r, t, i + 1, n->end, &sub) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	if (v->kind != TMPL_JSON || !json_object_is_type(v->u.json, json_type_array))
 		return render_nodes(r, t, i + 1, n->end, &sub);
-	len = json_object_array_length(v);
+	len = json_object_array_length(v->u.json);
+	sub.v.kind = TMPL_JSON;
 	for (k = 0; k < len; k++) {
-		sub.v = json_object_array_get_idx(v, k);
+		sub.v.u.json = json_object_array_get_idx(v->u.json, k);
 		if (render_nodes(r, t, i + 1, n->end, &sub) == -1)
 			return -1;
 	}
@@ -709,7 +829,7 @@ render_nodes(struct render *r, const struct tmpl *t, size_t i, size_t end,
     const struct ctx *c)
 {
 	const struct node *n;
-	struct json_object *v;
+	struct tmpl_val v;
 
 	while (i < end) {
 		n = &t->nodes[i];
@@ -720,18 +840,19 @@ render_nodes(struct render *r, const struct tmpl *t, size_t i, size_t end,
 			break;
 		case N_VAR:
 		case N_RAW:
-			put_value(r, lookup(c, &n->name), n->type == N_VAR);
+			v = lookup(c, &n->name);
+			put_value(r, &v, n->type == N_VAR);
 			i++;
 			break;
 		case N_SECTION:
 			v = lookup(c, &n->name);
-			if (truthy(v) && render_section(r, t, i, v, c) == -1)
+			if (truthy(&v) && render_section(r, t, i, &v, c) == -1)
 				return -1;
 			i = n->end;
 			break;
 		case N_INVERTED:
-			if (!truthy(lookup(c, &n->name)) &&
-			    render_nodes(r, t, i + 1, n->end, c) == -1)
+			v = lookup(c, &n->name);
+			if (!truthy(&v) && render_nodes(r, t, i + 1, n->end, c) == -1)
 				return -1;
 			i = n->end;
 			break;
@@ -746,25 +867,38 @@ render_nodes(struct render *r, const struct tmpl *t, size_t i, size_t end,
 }
 
 int
-tmpl_render(const struct tmpl *t, struct json_object *data,
+tmpl_render_frames(const struct tmpl *t, const struct tmpl_val *frames, size_t n,
     tmpl_partial_fn partials, void *ctx, struct buf *out)
 {
+	struct ctx stack[TMPL_MAX_FRAMES];
 	struct render r;
-	struct ctx top;
 
+	if (n == 0 || n > TMPL_MAX_FRAMES)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		stack[k].v = frames[k];
+		stack[k].up = k > 0 ? &stack[k - 1] : NULL;
+	}
 	r.out = out;
 	r.partials = partials;
 	r.pctx = ctx;
 	r.indent = NULL;
 	r.bol = 1;
 	r.depth = 0;
-	top.v = data;
-	top.up = NULL;
 	/* Even an empty render leaves out a valid C string. */
 	buf_reserve(out, 0);
 	if (out->data != NULL)
 		out->data[out->len] = '\0';
-	return render_nodes(&r, t, 0, t->nnodes, &top);
+	return render_nodes(&r, t, 0, t->nnodes, &stack[n - 1]);
+}
+
+int
+tmpl_render(const struct tmpl *t, struct json_object *data,
+    tmpl_partial_fn partials, void *ctx, struct buf *out)
+{
+	struct tmpl_val top = { .kind = TMPL_JSON, .u.json = data };
+
+	return tmpl_render_frames(t, &top, 1, partials, ctx, out);
 }
 
 /*
@@ -972,4 +1106,15 @@ tmpl_set_render(const struct tmpl_set *s, const char *name,
 		return -1;
 	/* The set is never changed through ctx; the callback type is generic. */
 	return tmpl_render(t, data, set_partial, (void *)(uintptr_t)s, out);
+}
+
+int
+tmpl_set_render_frames(const struct tmpl_set *s, const char *name,
+    const struct tmpl_val *frames, size_t n, struct buf *out)
+{
+	const struct tmpl *t = tmpl_set_get(s, name);
+
+	if (t == NULL)
+		return -1;
+	return tmpl_render_frames(t, frames, n, set_partial, (void *)(uintptr_t)s, out);
 }

@@ -33,8 +33,20 @@
 /* How long a kept FastCGI connection may stay idle (SO_RCVTIMEO in serve.c). */
 #define IDLE_TIMEOUT_MS	2000
 
-/* A thread's answer buffers past this size are let go after the answer, not kept. */
-#define KEEP_BUFFER_BYTES	(16 * 1024)
+/*
+ * A thread's answer buffers up to this size are kept for the next request
+ * (a conversation page is about 70 KB: growing it again on every request
+ * cost page faults and copies); a larger one is let go after its answer.
+ */
+#define KEEP_BUFFER_BYTES	(256 * 1024)
+
+/*
+ * Free memory an arena may keep on top of its heap before free() gives it
+ * back. glibc's 128 KB made every large page return its memory to the
+ * system at the end of the request and fault it back in at the start of
+ * the next; the idle trim (trim_when_idle) gives it back instead.
+ */
+#define TRIM_THRESHOLD_BYTES	(4 * 1024 * 1024)
 
 struct slot {
 	pthread_t	 tid;
@@ -334,6 +346,8 @@ thread_main(void *arg)
 			buf_free(&s->w.out);
 		if (s->w.hdr.cap > KEEP_BUFFER_BYTES)
 			buf_free(&s->w.hdr);
+		if (s->w.page.cap > KEEP_BUFFER_BYTES)
+			buf_free(&s->w.page);
 		atomic_fetch_add(&s->served, 1);
 		atomic_store(&s->busy, 0);
 	}
@@ -411,6 +425,10 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 	sigaddset(&waitset, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &waitset, &old);
 
+#if defined(HAVE_MALLOC_TRIM) && defined(M_TRIM_THRESHOLD)
+	if (mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) != 1)
+		log_warn("worker: cannot set the C library's trim threshold");
+#endif
 	slots = xcalloc((size_t)nthreads, sizeof *slots);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 1024 * 1024);
@@ -423,6 +441,7 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 		s->w.db = db_new(app->cfg->database_url, app->cfg->prepared_statements);
 		buf_init(&s->w.out);
 		buf_init(&s->w.hdr);
+		buf_init(&s->w.page);
 		if (pthread_create(&s->tid, &attr, thread_main, s) != 0) {
 			log_error("worker: cannot start thread %d: %s", i, strerror(errno));
 			db_free(s->w.db);
@@ -479,6 +498,7 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 		db_free(slots[i].w.db);
 		buf_free(&slots[i].w.out);
 		buf_free(&slots[i].w.hdr);
+		buf_free(&slots[i].w.page);
 	}
 	free(slots);
 	(void)old;

@@ -694,6 +694,139 @@ test_cmd_render(void)
 	remove_tree(dir);
 }
 
+/*
+ * Values answered through callbacks (tmpl_render_frames): a row-like object
+ * and a list of them, rendered as the pages render their rows.
+ */
+struct row {
+	const char	*name;		/* NULL: answered as a present null */
+	long long	 n;
+	bool		 flag;
+};
+
+struct rows {
+	const struct row	*v;
+	size_t			 n;
+};
+
+static bool
+row_member(const void *self, const char *name, struct tmpl_val *out)
+{
+	const struct row *r = self;
+
+	if (strcmp(name, "name") == 0)
+		*out = tmpl_text(r->name);
+	else if (strcmp(name, "n") == 0)
+		*out = tmpl_int(r->n);
+	else if (strcmp(name, "flag") == 0)
+		*out = tmpl_bool(r->flag);
+	else
+		return false;
+	return true;
+}
+
+static const struct tmpl_src row_src = { .member = row_member };
+
+static size_t
+rows_count(const void *self)
+{
+	return ((const struct rows *)self)->n;
+}
+
+static void
+rows_item(const void *self, size_t i, struct tmpl_val *out)
+{
+	*out = tmpl_object(&row_src, &((const struct rows *)self)->v[i]);
+}
+
+static const struct tmpl_src rows_src = { .count = rows_count, .item = rows_item };
+
+/* Renders src with frames; the output, or "(-1)" when the render failed. Caller frees. */
+static char *
+render_frames(const char *src, const struct tmpl_val *frames, size_t n)
+{
+	char err[256];
+	struct tmpl *t = tmpl_parse("frames", src, strlen(src), err, sizeof err);
+	struct buf out = BUF_INIT;
+	char *s;
+
+	if (t == NULL)
+		return xstrdup(err);
+	if (tmpl_render_frames(t, frames, n, NULL, NULL, &out) == -1)
+		s = xstrdup("(-1)");
+	else
+		s = xstrdup(buf_cstr(&out));
+	buf_free(&out);
+	tmpl_free(t);
+	return s;
+}
+
+static void
+test_callback_values(void)
+{
+	const struct row v[] = {
+		{ "a<b", 0, true }, { NULL, 7, false }, { "", -3, true },
+	};
+	const struct rows list = { v, 3 }, none = { v, 0 };
+	struct json_object *page = json_tokener_parse(
+	    "{\"name\": \"page\", \"title\": \"T&amp\", \"only\": {\"json\": 2}, \"n\": 99}");
+	struct tmpl_member over[] = {
+		{ "rows", tmpl_list(&rows_src, &list) },
+		{ "empty", tmpl_list(&rows_src, &none) },
+		{ "first", tmpl_object(&row_src, &v[0]) },
+		{ "title", tmpl_text("over <title>") },
+		{ NULL, { .kind = TMPL_NONE } },
+	};
+	struct tmpl_val frames[9];
+	char *s;
+
+	frames[0] = (struct tmpl_val){ .kind = TMPL_JSON, .u.json = page };
+	frames[1] = tmpl_object(&tmpl_members_src, over);
+
+	s = render_frames("{{#rows}}[{{name}}|{{n}}|{{#flag}}on{{/flag}}{{^flag}}off{{/flag}}]{{/rows}}",
+	    frames, 2);
+	is_str(s, "[a&lt;b|0|on][|7|off][|-3|on]",
+	    "a callback list renders each item: text escaped, numbers (0 too), booleans");
+	free(s);
+	s = render_frames("{{#rows}}{{#name}}({{name}}){{/name}}{{^name}}-{{/name}}{{/rows}}",
+	    frames, 2);
+	is_str(s, "(a&lt;b)--", "a present null and empty text are false; the null does not "
+	    "fall through to the page's name");
+	free(s);
+	s = render_frames("{{#first}}{{{name}}} {{title}} {{only.json}}{{/first}}", frames, 2);
+	is_str(s, "a<b over &lt;title&gt; 2",
+	    "inside an object, names it lacks come from the frames below it");
+	free(s);
+	s = render_frames("{{first.name}}/{{first.n}}/{{first.missing}}/{{first.name.x}}", frames, 2);
+	is_str(s, "a&lt;b/0//", "dotted names go through callback objects, broken chains are empty");
+	free(s);
+	s = render_frames("{{^empty}}none{{/empty}}{{#empty}}some{{/empty}}|{{#rows}}x{{/rows}}",
+	    frames, 2);
+	is_str(s, "none|xxx", "an empty callback list is false, a full one repeats");
+	free(s);
+	s = render_frames("{{title}} {{n}}", frames, 1);
+	is_str(s, "T&amp;amp 99", "with one frame, only the JSON is seen");
+	free(s);
+	s = render_frames("{{title}} {{n}} {{name}}", frames, 2);
+	is_str(s, "over &lt;title&gt; 99 page", "the last frame is looked in first, then the one before");
+	free(s);
+	s = render_frames("{{#first}}{{.}}{{/first}}|{{#rows}}{{.}}{{/rows}}", frames, 2);
+	is_str(s, "|", "an object or a list item printed as {{.}} writes nothing");
+	free(s);
+	s = render_frames("x", frames, 0);
+	is_str(s, "(-1)", "no frames is an error");
+	free(s);
+	for (int i = 0; i < 9; i++)
+		frames[i] = tmpl_bool(true);
+	s = render_frames("x", frames, 9);
+	is_str(s, "(-1)", "more than 8 frames is an error");
+	free(s);
+	s = render_frames("{{.}}", frames, 8);
+	is_str(s, "true", "8 frames are accepted");
+	free(s);
+	json_object_put(page);
+}
+
 int
 main(void)
 {
@@ -709,6 +842,7 @@ main(void)
 	test_parse_errors();
 	test_sets();
 	test_threads();
+	test_callback_values();
 	test_cmd_render();
 	return done_testing();
 }
