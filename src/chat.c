@@ -310,20 +310,44 @@ col_str(const PGresult *res, int i, int c)
 	return PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
 }
 
-/* The owner's conversations, newest activity first (CONV_LIST_COLS); *res, caller clears. */
+/* The parameters' text of a list statement, kept while it runs. */
+struct list_args {
+	char		 lim[24], off[24];
+	const char	*params[4];
+};
+
+/* The statement of the owner's conversations, newest activity first (CONV_LIST_COLS). */
+static enum db_err
+conv_list_call(const char *user_id, int limit, int offset, struct list_args *a,
+    struct db_call *call)
+{
+	if (limit < 1 || limit > CHAT_LIST_MAX || offset < 0)
+		return DB_INVALID;
+	int_text(a->lim, sizeof a->lim, limit);
+	int_text(a->off, sizeof a->off, offset);
+	a->params[0] = user_id;
+	a->params[1] = a->lim;
+	a->params[2] = a->off;
+	call->name = "chat_conv_list";
+	call->sql = "SELECT " CONV_LIST_COLS " FROM conversations c WHERE c.user_id = $1"
+	    " ORDER BY c.updated_at DESC, c.id DESC LIMIT $2 OFFSET $3";
+	call->nparams = 3;
+	call->params = a->params;
+	call->res = NULL;
+	return DB_OK;
+}
+
+/* The owner's conversations (conv_list_call); *res, caller clears. */
 static enum db_err
 conv_list_query(struct db *db, const char *user_id, int limit, int offset, PGresult **res)
 {
-	char lim[24], off[24];
+	struct list_args a;
+	struct db_call call;
+	enum db_err e;
 
-	if (limit < 1 || limit > CHAT_LIST_MAX || offset < 0)
-		return DB_INVALID;
-	int_text(lim, sizeof lim, limit);
-	int_text(off, sizeof off, offset);
-	return db_query(db, "chat_conv_list",
-	    "SELECT " CONV_LIST_COLS " FROM conversations c WHERE c.user_id = $1"
-	    " ORDER BY c.updated_at DESC, c.id DESC LIMIT $2 OFFSET $3",
-	    DB_P(user_id, lim, off), res);
+	if ((e = conv_list_call(user_id, limit, offset, &a, &call)) != DB_OK)
+		return e;
+	return db_query(db, call.name, call.sql, call.nparams, call.params, res);
 }
 
 enum db_err
@@ -573,58 +597,68 @@ msg_get_query(struct db *db, const char *user_id, const char *conv_id, const cha
 	    DB_P(user_id, conv_id, id), res);
 }
 
-/*
- * The page's rows, newest first, one more than limit when there are older
- * ones (*res, caller clears); *res is NULL for an empty page of the owner's
- * conversation.
- */
+/* The statement of a page's rows (see msg_page); a holds its parameters. */
 static enum db_err
-msg_page(struct db *db, const char *user_id, const char *conv_id, int limit,
-    const char *before, PGresult **out)
+msg_page_call(const char *user_id, const char *conv_id, int limit, const char *before,
+    struct list_args *a, struct db_call *call)
 {
-	char lim[24];
-	PGresult *res;
-	enum db_err e;
-
-	*out = NULL;
 	if (limit < 1 || limit > CHAT_PAGE_MAX)
 		return DB_INVALID;
 	if (!chat_id_valid(conv_id) || (before != NULL && !chat_id_valid(before)))
 		return DB_NOTFOUND;
 	/* One more than asked: whether there is an older page. */
-	int_text(lim, sizeof lim, (long)limit + 1);
+	int_text(a->lim, sizeof a->lim, (long)limit + 1);
+	a->params[0] = user_id;
+	a->params[1] = conv_id;
+	a->params[2] = a->lim;
+	a->params[3] = before;
+	call->params = a->params;
+	call->res = NULL;
 	/*
 	 * The page's messages first, then their receipts: joined before the
 	 * LIMIT, PostgreSQL read and sorted the whole conversation and all
 	 * receipts (half the time of the query on the bench's data).
 	 */
-	if (before == NULL)
-		e = db_query(db, "chat_msg_list",
-		    "SELECT " MSG_COLS " FROM (SELECT p.* FROM messages p"
+	if (before == NULL) {
+		call->name = "chat_msg_list";
+		call->sql = "SELECT " MSG_COLS " FROM (SELECT p.* FROM messages p"
 		    "  JOIN conversations c ON c.id = p.conversation_id AND c.user_id = $1"
 		    "  WHERE p.conversation_id = $2"
 		    "  ORDER BY p.created_at DESC, p.id DESC LIMIT $3) m"
 		    " LEFT JOIN responses r ON r.message_id = m.id"
-		    " ORDER BY m.created_at DESC, m.id DESC",
-		    DB_P(user_id, conv_id, lim), &res);
-	else
-		e = db_query(db, "chat_msg_list_before",
-		    "SELECT " MSG_COLS " FROM (SELECT p.* FROM messages p"
+		    " ORDER BY m.created_at DESC, m.id DESC";
+		call->nparams = 3;
+	} else {
+		call->name = "chat_msg_list_before";
+		call->sql = "SELECT " MSG_COLS " FROM (SELECT p.* FROM messages p"
 		    "  JOIN conversations c ON c.id = p.conversation_id AND c.user_id = $1"
 		    "  WHERE p.conversation_id = $2 AND (p.created_at, p.id) <"
 		    "   (SELECT b.created_at, b.id FROM messages b"
 		    "    WHERE b.id = $4 AND b.conversation_id = $2)"
 		    "  ORDER BY p.created_at DESC, p.id DESC LIMIT $3) m"
 		    " LEFT JOIN responses r ON r.message_id = m.id"
-		    " ORDER BY m.created_at DESC, m.id DESC",
-		    DB_P(user_id, conv_id, lim, before), &res);
-	if (e != DB_OK)
-		return e;
+		    " ORDER BY m.created_at DESC, m.id DESC";
+		call->nparams = 4;
+	}
+	return DB_OK;
+}
+
+/*
+ * The page's statement answered res (taken): *out is res when it has rows;
+ * else NULL for an empty page of the owner's conversation, or DB_NOTFOUND
+ * when there is nothing of theirs to page through.
+ */
+static enum db_err
+msg_page_done(struct db *db, const char *user_id, const char *conv_id, const char *before,
+    PGresult *res, PGresult **out)
+{
+	enum db_err e;
+
+	*out = NULL;
 	if (PQntuples(res) > 0) {
 		*out = res;
 		return DB_OK;
 	}
-	/* An empty page, or nothing of theirs to page through? */
 	PQclear(res);
 	if ((e = conv_owned(db, user_id, conv_id)) != DB_OK)
 		return e;
@@ -638,6 +672,28 @@ msg_page(struct db *db, const char *user_id, const char *conv_id, int limit,
 			return e;
 	}
 	return DB_OK;
+}
+
+/*
+ * The page's rows, newest first, one more than limit when there are older
+ * ones (*res, caller clears); *res is NULL for an empty page of the owner's
+ * conversation.
+ */
+static enum db_err
+msg_page(struct db *db, const char *user_id, const char *conv_id, int limit,
+    const char *before, PGresult **out)
+{
+	struct list_args a;
+	struct db_call call;
+	PGresult *res;
+	enum db_err e;
+
+	*out = NULL;
+	if ((e = msg_page_call(user_id, conv_id, limit, before, &a, &call)) != DB_OK)
+		return e;
+	if ((e = db_query(db, call.name, call.sql, call.nparams, call.params, &res)) != DB_OK)
+		return e;
+	return msg_page_done(db, user_id, conv_id, before, res, out);
 }
 
 /* Row i of res (MSG_COLS) into *m, pointing into res. */
@@ -665,25 +721,57 @@ msg_row(const PGresult *res, int i, struct chat_msg *m)
 	    PQgetvalue(res, i, MC_R_FIRST + 6)[0] == 't';
 }
 
-enum db_err
-chat_msg_page(struct db *db, const char *user_id, const char *conv_id,
-    int limit, const char *before, struct chat_msgs *out)
+/* res's rows (MSG_COLS, newest first, maybe one past limit) into out, which takes res (may be NULL). */
+static void
+msg_rows(PGresult *res, int limit, struct chat_msgs *out)
 {
-	PGresult *res;
-	enum db_err e;
-	int n, shown;
+	int n = res != NULL ? PQntuples(res) : 0, shown = n > limit ? limit : n;
 
-	memset(out, 0, sizeof *out);
-	if ((e = msg_page(db, user_id, conv_id, limit, before, &res)) != DB_OK)
-		return e;
-	n = res != NULL ? PQntuples(res) : 0;
-	shown = n > limit ? limit : n;
 	out->res = res;
 	out->v = xcalloc(shown > 0 ? (size_t)shown : 1, sizeof *out->v);
 	/* Newest first from the index; the page reads oldest first. */
 	for (int i = shown - 1; i >= 0; i--)
 		msg_row(res, i, &out->v[out->n++]);
 	out->has_more = n > limit;
+}
+
+enum db_err
+chat_msg_page(struct db *db, const char *user_id, const char *conv_id,
+    int limit, const char *before, struct chat_msgs *out)
+{
+	PGresult *res;
+	enum db_err e;
+
+	memset(out, 0, sizeof *out);
+	if ((e = msg_page(db, user_id, conv_id, limit, before, &res)) != DB_OK)
+		return e;
+	msg_rows(res, limit, out);
+	return DB_OK;
+}
+
+enum db_err
+chat_conv_page(struct db *db, const char *user_id, const char *conv_id, int list_limit,
+    int limit, const char *before, struct chat_convs *convs, struct chat_msgs *msgs)
+{
+	struct list_args la, ma;
+	struct db_call calls[2];
+	PGresult *res;
+	enum db_err e;
+
+	memset(convs, 0, sizeof *convs);
+	memset(msgs, 0, sizeof *msgs);
+	if ((e = conv_list_call(user_id, list_limit, 0, &la, &calls[0])) != DB_OK ||
+	    (e = msg_page_call(user_id, conv_id, limit, before, &ma, &calls[1])) != DB_OK)
+		return e;
+	/* Both reads in one round trip: a wake-up of PostgreSQL and of this thread fewer. */
+	if ((e = db_query_all(db, calls, 2)) != DB_OK)
+		return e;
+	if ((e = msg_page_done(db, user_id, conv_id, before, calls[1].res, &res)) != DB_OK) {
+		PQclear(calls[0].res);
+		return e;
+	}
+	conv_rows(calls[0].res, convs);
+	msg_rows(res, limit, msgs);
 	return DB_OK;
 }
 

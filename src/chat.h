@@ -168,6 +168,15 @@ struct chat_msgs {
  */
 enum db_err	 chat_msg_page(struct db *db, const char *user_id, const char *conv_id,
 		    int limit, const char *before, struct chat_msgs *out);
+/*
+ * A conversation's page: the owner's conversations (chat_conv_rows, the
+ * first list_limit) and the page of messages (chat_msg_page), read in one
+ * round trip. DB_NOTFOUND as chat_msg_page.
+ */
+struct chat_convs;
+enum db_err	 chat_conv_page(struct db *db, const char *user_id, const char *conv_id,
+		    int list_limit, int limit, const char *before, struct chat_convs *convs,
+		    struct chat_msgs *msgs);
 /* One message with its receipt (out->n is 1), or DB_NOTFOUND. */
 enum db_err	 chat_msg_one(struct db *db, const char *user_id, const char *conv_id,
 		    const char *id, struct chat_msgs *out);

@@ -447,6 +447,100 @@ db_query(struct db *db, const char *name, const char *sql,
 	return DB_OK;
 }
 
+#ifdef HAVE_PQENTERPIPELINEMODE
+/*
+ * calls' statements, all prepared already, sent at once and answered at
+ * once. False when that did not work out (nothing is kept then): the caller
+ * runs them the usual way, which reports and recovers as db_query does.
+ */
+static bool
+db_pipeline(struct db *db, struct db_call *calls, size_t n)
+{
+	PGresult *r;
+	bool ok = true;
+	size_t i;
+
+	if (PQenterPipelineMode(db->conn) != 1)
+		return false;
+	for (i = 0; i < n && ok; i++)
+		ok = PQsendQueryPrepared(db->conn, calls[i].name, calls[i].nparams,
+		    calls[i].params, NULL, NULL, 0) == 1;
+	if (!ok || PQpipelineSync(db->conn) != 1) {
+		/* Nothing reliable is left on this connection: open a new one next. */
+		db->broken = true;
+		return false;
+	}
+	/* Each statement's result and the NULL after it, then the sync point. */
+	for (i = 0; i < n; i++) {
+		while ((r = PQgetResult(db->conn)) != NULL) {
+			if (calls[i].res == NULL && PQresultStatus(r) == PGRES_TUPLES_OK) {
+				calls[i].res = r;
+				continue;
+			}
+			ok = false;
+			PQclear(r);
+		}
+		if (calls[i].res == NULL)
+			ok = false;
+	}
+	r = PQgetResult(db->conn);
+	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+		ok = false;
+	PQclear(r);
+	if (PQexitPipelineMode(db->conn) != 1) {
+		db->broken = true;
+		ok = false;
+	}
+	if (!ok)
+		for (i = 0; i < n; i++) {
+			PQclear(calls[i].res);
+			calls[i].res = NULL;
+		}
+	return ok;
+}
+#endif
+
+enum db_err
+db_query_all(struct db *db, struct db_call *calls, size_t n)
+{
+	enum db_err e;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		calls[i].res = NULL;
+	db_clear_error(db);
+	if ((e = db_ensure(db)) != DB_OK)
+		return e;
+#ifdef HAVE_PQENTERPIPELINEMODE
+	{
+		bool pipe = n > 1 && db->prepare && !db->in_tx &&
+		    PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+
+		for (i = 0; i < n && pipe; i++) {
+			const struct db_stmt *st = calls[i].name != NULL ?
+			    db_find_stmt(db, calls[i].name) : NULL;
+
+			pipe = st != NULL && strcmp(st->sql, calls[i].sql) == 0;
+		}
+		if (pipe && db_pipeline(db, calls, n))
+			return DB_OK;
+	}
+#endif
+	/* One after another: the first use prepares them; failures are reported as usual. */
+	for (i = 0; i < n; i++) {
+		e = db_query(db, calls[i].name, calls[i].sql, calls[i].nparams, calls[i].params,
+		    &calls[i].res);
+		if (e != DB_OK) {
+			for (size_t k = 0; k < i; k++) {
+				PQclear(calls[k].res);
+				calls[k].res = NULL;
+			}
+			return e;
+		}
+	}
+	return DB_OK;
+}
+
 enum db_err
 db_begin(struct db *db)
 {

@@ -45,6 +45,24 @@ enum db_err	 db_query(struct db *db, const char *name, const char *sql,
 #define DB_P(...)	(int)(sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(const char *)), \
 			(const char *const *)(const char *[]){ __VA_ARGS__ }
 
+/* One statement of db_query_all: as db_query's arguments; res is its result (caller clears). */
+struct db_call {
+	const char		*name;
+	const char		*sql;
+	int			 nparams;
+	const char *const	*params;
+	PGresult		*res;
+};
+
+/*
+ * Runs read-only statements, as db_query would one after another, in one
+ * round trip to the server when it can (libpq's pipeline mode, statements
+ * already prepared on this connection, no transaction open); else, or when
+ * that fails, one after another. All or nothing: on failure every res is
+ * NULL and the first failure's error is returned (and logged).
+ */
+enum db_err	 db_query_all(struct db *db, struct db_call *calls, size_t n);
+
 enum db_err	 db_begin(struct db *db);
 enum db_err	 db_commit(struct db *db);
 enum db_err	 db_rollback(struct db *db);	/* safe to call after a failure */

@@ -581,28 +581,23 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 
 	if (before != NULL && *before == '\0')
 		before = NULL;
-	/* The sidebar usually holds the conversation itself: one query fewer. */
-	if ((e = chat_conv_rows(r->w->db, r->user->id, LIST_LIMIT, 0, &convs)) != DB_OK) {
+	if ((e = chat_conv_page(r->w->db, r->user->id, id, LIST_LIMIT, CHAT_PAGE_DEFAULT, before,
+	    &convs, &msgs)) != DB_OK) {
 		store_failed(r, e, "conversation");
 		return;
 	}
-	for (i = 0; i < convs.n && c == NULL && chat_id_valid(id); i++)
+	/* The sidebar usually holds the conversation itself: one query fewer. */
+	for (i = 0; i < convs.n && c == NULL; i++)
 		if (convs.v[i].id != NULL && strcmp(convs.v[i].id, id) == 0)
 			c = &convs.v[i];
 	if (c == NULL) {
 		if ((e = chat_conv_one(r->w->db, r->user->id, id, &one)) != DB_OK) {
+			chat_msgs_free(&msgs);
 			chat_convs_free(&convs);
 			store_failed(r, e, "conversation");
 			return;
 		}
 		c = &one.v[0];
-	}
-	if ((e = chat_msg_page(r->w->db, r->user->id, id, CHAT_PAGE_DEFAULT, before,
-	    &msgs)) != DB_OK) {
-		chat_convs_free(&one);
-		chat_convs_free(&convs);
-		store_failed(r, e, "conversation");
-		return;
 	}
 	conv_views_init(&sidebar, &convs, id);
 	conv_view_init(&conv, c, id);

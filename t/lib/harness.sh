@@ -444,6 +444,11 @@ pg_restart() {
 	_harness_pg_ctl start >>"$T/pg.log" 2>&1
 }
 
+# pg_server_log: prints the path of the server's own log (what log_statement and friends write).
+pg_server_log() {
+	echo "$_harness_pgbase/log"
+}
+
 # sql QUERY [PSQL ARGS...]: runs one query against the test database; prints rows unaligned.
 sql() {
 	local q=$1

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# 0314-chat-page-reads.t: the conversation page reads its sidebar and its messages in one
+# round trip to PostgreSQL (libpq's pipeline mode), and stays right when that cannot work:
+# a statement whose result type changed under it, a backend that was terminated, a server
+# restart, a conversation that is not the person's, an unknown page anchor, a
+# conversation too old for the sidebar.
+. "$top_srcdir/t/lib/harness.sh"
+. "$top_srcdir/t/lib/accounts.sh"
+
+command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
+
+pg_start
+parley_migrate || bail "migrations failed"
+# One thread: every page load uses the same connection, whose statements are then prepared.
+WORKERS=1 THREADS=1 parley_start
+nginx_start
+
+register_user pages@example.com 'correct horse battery staple' 'Page Person' >/dev/null ||
+    bail "cannot register"
+TOKEN=$(api_token reading) || bail "cannot make an API token"
+
+api() {
+	if [ $# -ge 3 ]; then
+		bearer "$TOKEN" "$1" "$2" -H 'Content-Type: application/json' --data-binary "$3"
+	else
+		bearer "$TOKEN" "$1" "$2"
+	fi
+}
+
+api POST /api/v1/conversations '{"title": "Reading in one trip"}'
+C=$(jq -r .id <<<"$BODY")
+for q in 'add a task to water the ferns' 'what are my tasks'; do
+	api POST "/api/v1/conversations/$C/messages" "$(jq -cn --arg c "$q" '{content: $c}')"
+	[ "$STATUS" = 201 ] || bail "posting answered $STATUS"
+done
+api POST /api/v1/conversations '{"title": "Second chat"}'
+
+# page_ok LABEL: GET /chat/$C shows both chats in the sidebar and all four messages.
+page_ok() {
+	http GET "/chat/$C"
+	is "$STATUS" 200 "$1: the page answers 200"
+	is "$(grep -c '<li data-conversation-id=' "$BODY_FILE")" 2 "$1: ... with both conversations in the sidebar"
+	is "$(grep -c 'class="msg ' "$BODY_FILE")" 4 "$1: ... and the four messages"
+	like "$(cat "$BODY_FILE")" 'Water the ferns' "$1: ... the answer's text among them"
+}
+
+page_ok "first load"
+
+# Every statement logged with its virtual transaction: statements sent together before one
+# sync share an implicit transaction, so the two reads share an id when they were pipelined.
+sql "ALTER SYSTEM SET log_statement = 'all'" >/dev/null
+sql "ALTER SYSTEM SET log_line_prefix = '[vxid %v] '" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+log=$(pg_server_log)
+mark=$(wc -l <"$log")
+page_ok "a load once the statements are prepared"
+sleep 0.3
+lines=$(tail -n +"$((mark + 1))" "$log")
+list_vxid=$(grep 'execute chat_conv_list' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
+msgs_vxid=$(grep 'execute chat_msg_list' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
+isnt "$list_vxid" "" "the sidebar's read was logged"
+is "$msgs_vxid" "$list_vxid" "the sidebar and the messages were read in one round trip (one implicit transaction)"
+session_vxid=$(grep 'execute session_get' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
+isnt "$session_vxid" "$list_vxid" "... the session, read before, in a trip of its own"
+
+# A column's type changes under the prepared statements: the pipelined reads fail with
+# "cached plan must not change result type", and the page reads them again one by one.
+sql "ALTER TABLE conversations ALTER COLUMN message_count TYPE bigint" >/dev/null ||
+    bail "cannot change the column type"
+page_ok "after a column's type changed"
+sql "ALTER TABLE conversations ALTER COLUMN message_count TYPE integer" >/dev/null ||
+    bail "cannot change the column type back"
+page_ok "after it changed back"
+mark=$(wc -l <"$log")
+page_ok "the next load"
+sleep 0.3
+lines=$(tail -n +"$((mark + 1))" "$log")
+list_vxid=$(grep 'execute chat_conv_list' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
+msgs_vxid=$(grep 'execute chat_msg_list' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
+is "$msgs_vxid" "$list_vxid" "... which is one round trip again"
+
+# The thread's backend is terminated between two loads.
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE datname = 'parley' AND pid <> pg_backend_pid() AND backend_type = 'client backend'" >/dev/null
+page_ok "after its database connection was terminated"
+
+# The server restarts between two loads: at most one answer tells the person to retry.
+pg_stop
+pg_restart || bail "PostgreSQL did not restart"
+http GET "/chat/$C"
+first=$STATUS
+ok "$([[ $first == 200 || $first == 503 ]]; echo $?)" "right after a restart the page answers 200 or 503 (got $first)"
+page_ok "after the restart"
+
+# Another person's conversation, an unknown one, a bad anchor: 404, as before.
+register_user other@example.com 'correct horse battery staple' 'Other Person' >/dev/null ||
+    bail "cannot register the other person"
+http GET "/chat/$C"
+is "$STATUS" 404 "another person's conversation is a 404"
+unlike "$(cat "$BODY_FILE")" 'Water the ferns' "... showing none of its messages"
+http GET "/chat/00000000-0000-4000-8000-000000000000"
+is "$STATUS" 404 "an unknown conversation is a 404"
+http GET /chat
+api_other=$(api_token other) || bail "no token for the other person"
+bearer "$api_other" POST /api/v1/conversations -H 'Content-Type: application/json' --data-binary '{"title": "Empty one"}'
+E=$(jq -r .id <<<"$BODY")
+http GET "/chat/$E"
+is "$STATUS" 200 "an empty conversation of one's own answers 200"
+like "$(cat "$BODY_FILE")" 'Empty one' "... with its title"
+http GET "/chat/$E?before=00000000-0000-4000-8000-000000000000"
+is "$STATUS" 404 "an anchor that is no message of the conversation is a 404"
+
+# A conversation older than the sidebar's 100 is still shown, with the right title.
+sql "INSERT INTO conversations (user_id, title, default_model, updated_at)
+     SELECT user_id, 'Filler ' || i, 'builtin/parley', now() + i * interval '1 minute'
+     FROM conversations, generate_series(1, 100) i WHERE id = '$E'" >/dev/null
+http GET "/chat/$E"
+is "$STATUS" 200 "a conversation outside the sidebar's 100 answers 200"
+like "$(grep -o '<h1[^>]*>[^<]*' "$BODY_FILE")" 'Empty one' "... under its own title"
+is "$(grep -c '<li data-conversation-id=' "$BODY_FILE")" 100 "... beside a sidebar of 100"
+
+done_testing
