@@ -26,7 +26,6 @@
 #define HEARTBEAT_MS		5000	/* and at least this often, to show the writer is alive */
 #define STOP_CHECK_MS		1000	/* the stop flag is read at least this often without a NOTIFY */
 #define TICK_MS			1000	/* the caller's tick, at most this often */
-#define HISTORY_MAX		50	/* messages sent to the model */
 #define FOLLOW_POLL_MS		1000	/* a follower re-reads at least this often */
 #define KEEPALIVE_MS		15000	/* a follower's keep-alive when nothing new came */
 
@@ -207,7 +206,7 @@ answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
 	if (!chat_id_valid(conv_id))
 		return DB_NOTFOUND;
 	/* The new message is the 50th of the history. */
-	e = chat_exchange_context(w->db, user_id, conv_id, HISTORY_MAX - 1, &def, &hist, &name);
+	e = chat_exchange_context(w->db, user_id, conv_id, &def, &hist, &name);
 	if (e != DB_OK)
 		return e;
 	if (model == NULL && !model_is_builtin(def)) {
@@ -597,7 +596,7 @@ answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_objec
 		json_object_array_add(hist, o);
 		e = DB_OK;
 	} else
-		e = chat_history(w->db, a->user_id, a->conv_id, a->id, HISTORY_MAX, &hist, &name);
+		e = chat_history(w->db, a->user_id, a->conv_id, a->id, &hist, &name);
 	if (e != DB_OK) {
 		/* Still try to end the answer, so it does not look as if it were being written. */
 		log_error("answer %s: cannot read the conversation: %s", a->id, db_strerror(e));

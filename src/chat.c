@@ -924,12 +924,14 @@ tx_query(struct db *db, const char *name, const char *sql, int n, const char *co
  * the conversation orders two messages sent at once to it; the answer sorts
  * after the question even within one clock tick; the title ($5, made from the
  * content) is taken only by a conversation still called CHAT_DEFAULT_TITLE
- * that had no message yet. The trigger on messages (migration 0004) moves
- * updated_at and the counts. No row: not the owner's conversation.
+ * that had no message yet (its message_count, kept by the trigger on
+ * messages of migration 0004, exact under the row lock; a NOT EXISTS over
+ * messages became a scan of the whole table in the generic plan). The
+ * trigger also moves updated_at. No row: not the owner's conversation.
  */
 static const char sql_exchange_begin[] =
-	"WITH c AS (SELECT c.id, c.default_model, c.title = '" CHAT_DEFAULT_TITLE "' AND NOT EXISTS"
-	"  (SELECT 1 FROM messages x WHERE x.conversation_id = c.id) AS first"
+	"WITH c AS (SELECT c.id, c.default_model, c.title = '" CHAT_DEFAULT_TITLE "'"
+	"  AND c.message_count = 0 AS first"
 	"  FROM conversations c WHERE c.id = $2 AND c.user_id = $1 FOR UPDATE),"
 	" u AS (INSERT INTO messages (conversation_id, role, content, model)"
 	"  SELECT c.id, 'user', $3, $4 FROM c RETURNING *),"
@@ -970,19 +972,25 @@ chat_exchange_begin(struct db *db, const char *user_id, const char *conv_id,
 	return DB_OK;
 }
 
+/*
+ * A number in SQL text. The history's limit is written as a literal: given
+ * as a parameter, PostgreSQL judged the generic plan dearer than planning
+ * each time, and planned that statement anew on every post (0.2 ms).
+ */
+#define SQL_NUM_(n)	#n
+#define SQL_NUM(n)	SQL_NUM_(n)
+
 enum db_err
-chat_exchange_context(struct db *db, const char *user_id, const char *conv_id, int max,
+chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
     char **default_model, struct json_object **msgs, char **name)
 {
 	struct json_object *arr;
-	char lim[24];
 	PGresult *res;
 	enum db_err e;
 	int n;
 
 	if (!chat_id_valid(conv_id))
 		return DB_NOTFOUND;
-	int_text(lim, sizeof lim, max);
 	/*
 	 * One read: the conversation's default model (k 0, no row: not the
 	 * owner's), the owner's name (k 1), then the history as chat_history
@@ -999,9 +1007,9 @@ chat_exchange_context(struct db *db, const char *user_id, const char *conv_id, i
 	    "   JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
 	    "   WHERE m.conversation_id = $2"
 	    "   AND NOT (m.role = 'assistant' AND (m.status = 'error' OR m.content = ''))"
-	    "   ORDER BY m.created_at DESC, m.id DESC LIMIT $3) h) x"
+	    "   ORDER BY m.created_at DESC, m.id DESC LIMIT " SQL_NUM(CHAT_HISTORY_MAX) " - 1) h) x"
 	    " ORDER BY x.k, x.created_at, x.id",
-	    DB_P(user_id, conv_id, lim), &res);
+	    DB_P(user_id, conv_id), &res);
 	if (e != DB_OK)
 		return e;
 	n = PQntuples(res);
@@ -1036,8 +1044,8 @@ chat_exchange_context(struct db *db, const char *user_id, const char *conv_id, i
  * chat_exchange_begin and chat_answer_finish would leave it together.
  */
 static const char sql_exchange_store[] =
-	"WITH c AS (SELECT c.id, c.title = '" CHAT_DEFAULT_TITLE "' AND NOT EXISTS"
-	"  (SELECT 1 FROM messages x WHERE x.conversation_id = c.id) AS first"
+	"WITH c AS (SELECT c.id, c.title = '" CHAT_DEFAULT_TITLE "'"
+	"  AND c.message_count = 0 AS first"
 	"  FROM conversations c WHERE c.id = $2 AND c.user_id = $1 FOR UPDATE),"
 	" u AS (INSERT INTO messages (conversation_id, role, content, model)"
 	"  SELECT c.id, 'user', $3, $4 FROM c RETURNING *),"
@@ -1198,17 +1206,15 @@ out:
 
 enum db_err
 chat_history(struct db *db, const char *user_id, const char *conv_id,
-    const char *before_id, int max, struct json_object **msgs, char **name)
+    const char *before_id, struct json_object **msgs, char **name)
 {
 	struct json_object *arr;
-	char lim[24];
 	PGresult *res;
 	enum db_err e;
 	int n;
 
 	if (!chat_id_valid(conv_id) || !chat_id_valid(before_id))
 		return DB_NOTFOUND;
-	int_text(lim, sizeof lim, max);
 	/* The owner's name rides along: the first row, role NULL. */
 	e = db_query(db, "chat_history",
 	    "SELECT x.role, x.content FROM ("
@@ -1220,9 +1226,9 @@ chat_history(struct db *db, const char *user_id, const char *conv_id,
 	    "   WHERE m.conversation_id = $2 AND (m.created_at, m.id) <"
 	    "    (SELECT b.created_at, b.id FROM messages b WHERE b.id = $3)"
 	    "   AND NOT (m.role = 'assistant' AND (m.status = 'error' OR m.content = ''))"
-	    "   ORDER BY m.created_at DESC, m.id DESC LIMIT $4) h) x"
+	    "   ORDER BY m.created_at DESC, m.id DESC LIMIT " SQL_NUM(CHAT_HISTORY_MAX) ") h) x"
 	    " ORDER BY x.k, x.created_at, x.id",
-	    DB_P(user_id, conv_id, before_id, lim), &res);
+	    DB_P(user_id, conv_id, before_id), &res);
 	if (e != DB_OK)
 		return e;
 	n = PQntuples(res);

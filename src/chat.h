@@ -41,6 +41,7 @@ struct json_object;
 #define CHAT_TITLE_MAX		200	/* characters, after trimming */
 #define CHAT_CONTENT_MAX	32000	/* characters of a user message */
 #define CHAT_PAGE_DEFAULT	50	/* messages per page */
+#define CHAT_HISTORY_MAX	50	/* messages a model is sent, the new one included (a literal: SQL text) */
 #define CHAT_PAGE_MAX		200
 #define CHAT_LIST_MAX		200	/* conversations per page */
 #define CHAT_DEFAULT_TITLE	"New conversation"	/* the title until the first exchange names it */
@@ -238,7 +239,7 @@ enum db_err	 chat_regenerate_begin(struct db *db, const char *user_id, const cha
  * out. Also the owner's name (*name, caller frees; may be NULL).
  */
 enum db_err	 chat_history(struct db *db, const char *user_id, const char *conv_id,
-		    const char *before_id, int max, struct json_object **msgs, char **name);
+		    const char *before_id, struct json_object **msgs, char **name);
 
 /*
  * Saves what an answer has so far (content must be valid UTF-8 without
@@ -282,12 +283,12 @@ enum db_err	 chat_answer_finish(struct db *db, const char *conv_id, const char *
  * For an answer written at once (the builtin model, to a caller that wants
  * only the end): everything chat_exchange_begin and chat_history would read,
  * in one statement. *default_model: the conversation's (caller frees);
- * *msgs: the newest max messages as chat_history picks them, oldest first
+ * *msgs: the newest CHAT_HISTORY_MAX - 1 messages as chat_history picks them, oldest first
  * (the new message is not stored yet); *name as chat_history's.
  * DB_NOTFOUND: not the owner's conversation.
  */
 enum db_err	 chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
-		    int max, char **default_model, struct json_object **msgs, char **name);
+		    char **default_model, struct json_object **msgs, char **name);
 
 /*
  * Stores a whole exchange in one transaction: the user message (override
