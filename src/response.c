@@ -1,11 +1,16 @@
 /* response.c: response heads (with the security headers), bodies, errors, pages and streams. */
 #include "response.h"
 
+#include <sys/uio.h>
+
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 #include <json-c/json.h>
 
@@ -129,6 +134,74 @@ gone:
 	return -1;
 }
 
+/* Writes all of iov (n entries, changed on the way); -1 when the peer is gone or stalled. */
+static int
+writev_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A body larger than libfcgi's 8 KB buffer, which would leave in a write(2)
+ * (and a wake-up of nginx) per 8 KB: the head libfcgi holds goes first, then
+ * the body as FastCGI stdout records of up to 64 KB in one writev(2). The
+ * end of the stream and of the request still come from libfcgi.
+ */
+static int
+send_large_body(struct req *r, const char *body, size_t len)
+{
+	enum { RECORD = 65528, BATCH = 16 };	/* content per record (a multiple of 8) */
+	unsigned char head[BATCH][FCGI_HEADER_LEN];
+	struct iovec iov[2 * BATCH];
+	int id = r->fcgx->requestId;
+
+	if (FCGX_FFlush(r->fcgx->out) < 0)
+		return -1;
+	while (len > 0) {
+		int n = 0;
+
+		for (int k = 0; k < BATCH && len > 0; k++) {
+			size_t c = len < RECORD ? len : RECORD;
+
+			head[k][0] = FCGI_VERSION_1;
+			head[k][1] = FCGI_STDOUT;
+			head[k][2] = (unsigned char)((id >> 8) & 0xff);
+			head[k][3] = (unsigned char)(id & 0xff);
+			head[k][4] = (unsigned char)((c >> 8) & 0xff);
+			head[k][5] = (unsigned char)(c & 0xff);
+			head[k][6] = 0;		/* no padding */
+			head[k][7] = 0;
+			iov[n].iov_base = head[k];
+			iov[n++].iov_len = FCGI_HEADER_LEN;
+			iov[n].iov_base = (void *)(uintptr_t)body;
+			iov[n++].iov_len = c;
+			body += c;
+			len -= c;
+		}
+		if (writev_all(r->fcgx->ipcFd, iov, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 void
 resp_send(struct req *r, int status, const char *ctype, const char *body, size_t len)
 {
@@ -139,8 +212,12 @@ resp_send(struct req *r, int status, const char *ctype, const char *body, size_t
 	if (write_head(r, status, ctype, (long long)len) == -1)
 		return;
 	/* HEAD gets the head only; nginx would drop the body anyway. */
-	if (len > 0 && strcmp(r->method, "HEAD") != 0 &&
-	    FCGX_PutStr(body, (int)len, r->fcgx->out) < 0)
+	if (len == 0 || strcmp(r->method, "HEAD") == 0)
+		return;
+	if (len > 8192 && r->fcgx->ipcFd >= 0) {
+		if (send_large_body(r, body, len) == -1)
+			r->client_gone = true;
+	} else if (FCGX_PutStr(body, (int)len, r->fcgx->out) < 0)
 		r->client_gone = true;
 }
 
