@@ -29,13 +29,25 @@
  * this order (enum msg_col).
  */
 #define MSG_COLS \
-	"m.id, m.conversation_id, m.role, m.content, m.content_html, m.model," \
+	"m.id, m.conversation_id, m.role, m.content, m.content_html, m.model," MSG_COLS_REST
+#define MSG_COLS_REST \
 	" m.status, m.error, m.created_at, m.actions," \
 	" r.id AS r_id, r.model_used AS r_model_used, r.tokens_prompt AS r_tokens_prompt," \
 	" r.tokens_completion AS r_tokens_completion, r.tokens_total AS r_tokens_total," \
 	" r.completion_time_ms AS r_completion_time_ms," \
 	" r.time_to_first_token_ms AS r_time_to_first_token_ms," \
 	" r.tokens_estimated AS r_tokens_estimated, r.created_at AS r_created_at"
+
+/*
+ * MSG_COLS for the pages: an answer shown from its stored HTML does not
+ * need its Markdown too (a third less to read and send for a page of
+ * answers). content is NULL for those rows.
+ */
+#define MSG_PAGE_COLS \
+	"m.id, m.conversation_id, m.role," \
+	" CASE WHEN m.role = 'assistant' AND m.status <> 'streaming'" \
+	"  AND coalesce(m.content_html, '') <> '' THEN NULL ELSE m.content END AS content," \
+	" m.content_html, m.model," MSG_COLS_REST
 
 enum msg_col {
 	MC_ID, MC_CONVERSATION_ID, MC_ROLE, MC_CONTENT, MC_CONTENT_HTML, MC_MODEL,
@@ -597,10 +609,31 @@ msg_get_query(struct db *db, const char *user_id, const char *conv_id, const cha
 	    DB_P(user_id, conv_id, id), res);
 }
 
-/* The statement of a page's rows (see msg_page); a holds its parameters. */
+/* A page's rows with the columns cols, newest first: the newest, or those before $4. */
+#define MSG_PAGE_SQL(cols) \
+	"SELECT " cols " FROM (SELECT p.* FROM messages p" \
+	"  JOIN conversations c ON c.id = p.conversation_id AND c.user_id = $1" \
+	"  WHERE p.conversation_id = $2" \
+	"  ORDER BY p.created_at DESC, p.id DESC LIMIT $3) m" \
+	" LEFT JOIN responses r ON r.message_id = m.id" \
+	" ORDER BY m.created_at DESC, m.id DESC"
+#define MSG_PAGE_BEFORE_SQL(cols) \
+	"SELECT " cols " FROM (SELECT p.* FROM messages p" \
+	"  JOIN conversations c ON c.id = p.conversation_id AND c.user_id = $1" \
+	"  WHERE p.conversation_id = $2 AND (p.created_at, p.id) <" \
+	"   (SELECT b.created_at, b.id FROM messages b" \
+	"    WHERE b.id = $4 AND b.conversation_id = $2)" \
+	"  ORDER BY p.created_at DESC, p.id DESC LIMIT $3) m" \
+	" LEFT JOIN responses r ON r.message_id = m.id" \
+	" ORDER BY m.created_at DESC, m.id DESC"
+
+/*
+ * The statement of a page's rows (see msg_page); a holds its parameters.
+ * for_page: MSG_PAGE_COLS (for the HTML pages) instead of MSG_COLS.
+ */
 static enum db_err
 msg_page_call(const char *user_id, const char *conv_id, int limit, const char *before,
-    struct list_args *a, struct db_call *call)
+    bool for_page, struct list_args *a, struct db_call *call)
 {
 	if (limit < 1 || limit > CHAT_PAGE_MAX)
 		return DB_INVALID;
@@ -613,32 +646,20 @@ msg_page_call(const char *user_id, const char *conv_id, int limit, const char *b
 	a->params[2] = a->lim;
 	a->params[3] = before;
 	call->params = a->params;
+	call->nparams = before == NULL ? 3 : 4;
 	call->res = NULL;
 	/*
 	 * The page's messages first, then their receipts: joined before the
 	 * LIMIT, PostgreSQL read and sorted the whole conversation and all
 	 * receipts (half the time of the query on the bench's data).
 	 */
-	if (before == NULL) {
-		call->name = "chat_msg_list";
-		call->sql = "SELECT " MSG_COLS " FROM (SELECT p.* FROM messages p"
-		    "  JOIN conversations c ON c.id = p.conversation_id AND c.user_id = $1"
-		    "  WHERE p.conversation_id = $2"
-		    "  ORDER BY p.created_at DESC, p.id DESC LIMIT $3) m"
-		    " LEFT JOIN responses r ON r.message_id = m.id"
-		    " ORDER BY m.created_at DESC, m.id DESC";
-		call->nparams = 3;
+	if (for_page) {
+		call->name = before == NULL ? "chat_msg_page" : "chat_msg_page_before";
+		call->sql = before == NULL ? MSG_PAGE_SQL(MSG_PAGE_COLS) :
+		    MSG_PAGE_BEFORE_SQL(MSG_PAGE_COLS);
 	} else {
-		call->name = "chat_msg_list_before";
-		call->sql = "SELECT " MSG_COLS " FROM (SELECT p.* FROM messages p"
-		    "  JOIN conversations c ON c.id = p.conversation_id AND c.user_id = $1"
-		    "  WHERE p.conversation_id = $2 AND (p.created_at, p.id) <"
-		    "   (SELECT b.created_at, b.id FROM messages b"
-		    "    WHERE b.id = $4 AND b.conversation_id = $2)"
-		    "  ORDER BY p.created_at DESC, p.id DESC LIMIT $3) m"
-		    " LEFT JOIN responses r ON r.message_id = m.id"
-		    " ORDER BY m.created_at DESC, m.id DESC";
-		call->nparams = 4;
+		call->name = before == NULL ? "chat_msg_list" : "chat_msg_list_before";
+		call->sql = before == NULL ? MSG_PAGE_SQL(MSG_COLS) : MSG_PAGE_BEFORE_SQL(MSG_COLS);
 	}
 	return DB_OK;
 }
@@ -681,7 +702,7 @@ msg_page_done(struct db *db, const char *user_id, const char *conv_id, const cha
  */
 static enum db_err
 msg_page(struct db *db, const char *user_id, const char *conv_id, int limit,
-    const char *before, PGresult **out)
+    const char *before, bool for_page, PGresult **out)
 {
 	struct list_args a;
 	struct db_call call;
@@ -689,7 +710,7 @@ msg_page(struct db *db, const char *user_id, const char *conv_id, int limit,
 	enum db_err e;
 
 	*out = NULL;
-	if ((e = msg_page_call(user_id, conv_id, limit, before, &a, &call)) != DB_OK)
+	if ((e = msg_page_call(user_id, conv_id, limit, before, for_page, &a, &call)) != DB_OK)
 		return e;
 	if ((e = db_query(db, call.name, call.sql, call.nparams, call.params, &res)) != DB_OK)
 		return e;
@@ -736,20 +757,6 @@ msg_rows(PGresult *res, int limit, struct chat_msgs *out)
 }
 
 enum db_err
-chat_msg_page(struct db *db, const char *user_id, const char *conv_id,
-    int limit, const char *before, struct chat_msgs *out)
-{
-	PGresult *res;
-	enum db_err e;
-
-	memset(out, 0, sizeof *out);
-	if ((e = msg_page(db, user_id, conv_id, limit, before, &res)) != DB_OK)
-		return e;
-	msg_rows(res, limit, out);
-	return DB_OK;
-}
-
-enum db_err
 chat_conv_page(struct db *db, const char *user_id, const char *conv_id, int list_limit,
     int limit, const char *before, struct chat_convs *convs, struct chat_msgs *msgs)
 {
@@ -761,7 +768,7 @@ chat_conv_page(struct db *db, const char *user_id, const char *conv_id, int list
 	memset(convs, 0, sizeof *convs);
 	memset(msgs, 0, sizeof *msgs);
 	if ((e = conv_list_call(user_id, list_limit, 0, &la, &calls[0])) != DB_OK ||
-	    (e = msg_page_call(user_id, conv_id, limit, before, &ma, &calls[1])) != DB_OK)
+	    (e = msg_page_call(user_id, conv_id, limit, before, true, &ma, &calls[1])) != DB_OK)
 		return e;
 	/* Both reads in one round trip: a wake-up of PostgreSQL and of this thread fewer. */
 	if ((e = db_query_all(db, calls, 2)) != DB_OK)
@@ -814,7 +821,7 @@ chat_msg_list_write(struct db *db, const char *user_id, const char *conv_id,
 	enum db_err e;
 	int n, shown;
 
-	if ((e = msg_page(db, user_id, conv_id, limit, before, &res)) != DB_OK)
+	if ((e = msg_page(db, user_id, conv_id, limit, before, false, &res)) != DB_OK)
 		return e;
 	n = res != NULL ? PQntuples(res) : 0;
 	shown = n > limit ? limit : n;

@@ -157,22 +157,17 @@ struct chat_msgs {
 	struct pg_result	*res;		/* owns every string of v */
 	struct chat_msg		*v;
 	size_t			 n;
-	bool			 has_more;	/* older messages exist (chat_msg_page) */
+	bool			 has_more;	/* older messages exist (chat_conv_page) */
 };
 
 /*
- * A page of a conversation's messages, oldest first: the newest limit
- * (1..CHAT_PAGE_MAX) messages older than message before (NULL: the
- * newest). has_more says whether older messages exist. DB_NOTFOUND for an
- * unknown conversation, or a before id that is not a message of that
- * conversation.
- */
-enum db_err	 chat_msg_page(struct db *db, const char *user_id, const char *conv_id,
-		    int limit, const char *before, struct chat_msgs *out);
-/*
- * A conversation's page: the owner's conversations (chat_conv_rows, the
- * first list_limit) and the page of messages (chat_msg_page), read in one
- * round trip. DB_NOTFOUND as chat_msg_page.
+ * A conversation's page, read in one round trip: the owner's conversations
+ * (as chat_conv_rows, the first list_limit) and a page of its messages,
+ * oldest first: the newest limit (1..CHAT_PAGE_MAX) messages older than
+ * message before (NULL: the newest); msgs->has_more says whether older
+ * ones exist. An answer shown from its stored HTML comes without its
+ * Markdown (content NULL). DB_NOTFOUND for a conversation that is not the
+ * owner's, or a before id that is not a message of it.
  */
 struct chat_convs;
 enum db_err	 chat_conv_page(struct db *db, const char *user_id, const char *conv_id,

@@ -58,7 +58,7 @@ page_ok "a load once the statements are prepared"
 sleep 0.3
 lines=$(tail -n +"$((mark + 1))" "$log")
 list_vxid=$(grep 'execute chat_conv_list' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
-msgs_vxid=$(grep 'execute chat_msg_list' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
+msgs_vxid=$(grep 'execute chat_msg_page' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
 isnt "$list_vxid" "" "the sidebar's read was logged"
 is "$msgs_vxid" "$list_vxid" "the sidebar and the messages were read in one round trip (one implicit transaction)"
 session_vxid=$(grep 'execute session_get' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
@@ -77,7 +77,7 @@ page_ok "the next load"
 sleep 0.3
 lines=$(tail -n +"$((mark + 1))" "$log")
 list_vxid=$(grep 'execute chat_conv_list' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
-msgs_vxid=$(grep 'execute chat_msg_list' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
+msgs_vxid=$(grep 'execute chat_msg_page' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
 is "$msgs_vxid" "$list_vxid" "... which is one round trip again"
 
 # The thread's backend is terminated between two loads.
