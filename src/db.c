@@ -522,8 +522,12 @@ db_query_all(struct db *db, struct db_call *calls, size_t n)
 
 			pipe = st != NULL && strcmp(st->sql, calls[i].sql) == 0;
 		}
-		if (pipe && db_pipeline(db, calls, n))
-			return DB_OK;
+		if (pipe) {
+			if (db_pipeline(db, calls, n))
+				return DB_OK;
+			log_debug("db: %s and the rest: pipelined reads failed; reading them one by one",
+			    calls[0].name);
+		}
 	}
 #endif
 	/* One after another: the first use prepares them; failures are reported as usual. */

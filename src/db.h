@@ -59,7 +59,9 @@ struct db_call {
  * round trip to the server when it can (libpq's pipeline mode, statements
  * already prepared on this connection, no transaction open); else, or when
  * that fails, one after another. All or nothing: on failure every res is
- * NULL and the first failure's error is returned (and logged).
+ * NULL and the first failure's error is returned (and logged). For a few
+ * short statements: they are all sent before any answer is read, on a
+ * blocking connection.
  */
 enum db_err	 db_query_all(struct db *db, struct db_call *calls, size_t n);
 

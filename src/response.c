@@ -1,6 +1,7 @@
 /* response.c: response heads (with the security headers), bodies, errors, pages and streams. */
 #include "response.h"
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -141,11 +142,10 @@ writev_all(int fd, struct iovec *iov, int n)
 	while (n > 0) {
 		ssize_t w = writev(fd, iov, n);
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
 			return -1;
-		}
 		while (n > 0 && (size_t)w >= iov->iov_len) {
 			w -= (ssize_t)iov->iov_len;
 			iov++;
@@ -215,8 +215,18 @@ resp_send(struct req *r, int status, const char *ctype, const char *body, size_t
 	if (len == 0 || strcmp(r->method, "HEAD") == 0)
 		return;
 	if (len > 8192 && r->fcgx->ipcFd >= 0) {
-		if (send_large_body(r, body, len) == -1)
+		if (send_large_body(r, body, len) == -1) {
+			/*
+			 * Part of a record may have gone out, and libfcgi, which
+			 * did not see it fail, would write its end records after
+			 * it: end the connection instead, so its writes fail and
+			 * nginx sees the answer cut short rather than a garbled
+			 * connection it would go on using.
+			 */
 			r->client_gone = true;
+			r->fcgx->keepConnection = 0;
+			(void)shutdown(r->fcgx->ipcFd, SHUT_RDWR);
+		}
 	} else if (FCGX_PutStr(body, (int)len, r->fcgx->out) < 0)
 		r->client_gone = true;
 }

@@ -689,7 +689,7 @@ format_double(char *num, size_t size, double d)
 static void
 put_value(struct render *r, const struct tmpl_val *v, int escape)
 {
-	struct json_object *j = v->u.json;
+	struct json_object *j;
 	char num[40];
 	const char *s;
 	size_t len;
@@ -712,6 +712,7 @@ put_value(struct render *r, const struct tmpl_val *v, int escape)
 		len = n > 0 ? (size_t)n : 0;
 		goto put;
 	case TMPL_JSON:
+		j = v->u.json;
 		break;
 	default:
 		return;

@@ -47,6 +47,7 @@
  * the next; the idle trim (trim_when_idle) gives it back instead.
  */
 #define TRIM_THRESHOLD_BYTES	(4 * 1024 * 1024)
+#define MMAP_THRESHOLD_BYTES	(1024 * 1024)	/* blocks this large get their own mapping */
 
 struct slot {
 	pthread_t	 tid;
@@ -425,9 +426,15 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 	sigaddset(&waitset, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &waitset, &old);
 
-#if defined(HAVE_MALLOC_TRIM) && defined(M_TRIM_THRESHOLD)
-	if (mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) != 1)
-		log_warn("worker: cannot set the C library's trim threshold");
+#if defined(HAVE_MALLOC_TRIM) && defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+	/*
+	 * Setting the trim threshold also freezes glibc's mmap threshold at
+	 * 128 KB, which would map and unmap every larger block (a big page's
+	 * buffer, a long query result) each time: raise that too.
+	 */
+	if (mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) != 1 ||
+	    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) != 1)
+		log_warn("worker: cannot set the C library's trim and mmap thresholds");
 #endif
 	slots = xcalloc((size_t)nthreads, sizeof *slots);
 	pthread_attr_init(&attr);
