@@ -53,15 +53,28 @@ sql "ALTER SYSTEM SET log_line_prefix = '[vxid %v] '" >/dev/null
 sql "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
 log=$(pg_server_log)
-mark=$(wc -l <"$log")
-page_ok "a load once the statements are prepared"
-sleep 0.3
-lines=$(tail -n +"$((mark + 1))" "$log")
-list_vxid=$(grep 'execute chat_conv_list' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
-msgs_vxid=$(grep 'execute chat_msg_page' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
+
+# logged_load LABEL: page_ok LABEL, then sets list_vxid, msgs_vxid and session_vxid: the
+# virtual transaction the sidebar's, the messages' and the session's reads of it ran in.
+logged_load() {
+	local mark lines
+	mark=$(wc -l <"$log")
+	page_ok "$1"
+	sleep 0.3
+	lines=$(tail -n +"$((mark + 1))" "$log")
+	list_vxid=$(vxid_of chat_conv_list "$lines")
+	msgs_vxid=$(vxid_of chat_msg_page "$lines")
+	session_vxid=$(vxid_of session_get "$lines")
+}
+
+# vxid_of STATEMENT LOG_LINES: the virtual transaction of STATEMENT's last execution.
+vxid_of() {
+	grep "execute $1" <<<"$2" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/'
+}
+
+logged_load "a load once the statements are prepared"
 isnt "$list_vxid" "" "the sidebar's read was logged"
 is "$msgs_vxid" "$list_vxid" "the sidebar and the messages were read in one round trip (one implicit transaction)"
-session_vxid=$(grep 'execute session_get' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
 isnt "$session_vxid" "$list_vxid" "... the session, read before, in a trip of its own"
 
 # A column's type changes under the prepared statements: the pipelined reads fail with
@@ -72,12 +85,7 @@ page_ok "after a column's type changed"
 sql "ALTER TABLE conversations ALTER COLUMN message_count TYPE integer" >/dev/null ||
     bail "cannot change the column type back"
 page_ok "after it changed back"
-mark=$(wc -l <"$log")
-page_ok "the next load"
-sleep 0.3
-lines=$(tail -n +"$((mark + 1))" "$log")
-list_vxid=$(grep 'execute chat_conv_list' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
-msgs_vxid=$(grep 'execute chat_msg_page' <<<"$lines" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/')
+logged_load "the next load"
 is "$msgs_vxid" "$list_vxid" "... which is one round trip again"
 
 # The thread's backend is terminated between two loads.
