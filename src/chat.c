@@ -928,11 +928,13 @@ tx_query(struct db *db, const char *name, const char *sql, int n, const char *co
 
 /*
  * One statement, so one round trip and its own transaction: the row lock on
- * the conversation orders two messages sent at once to it; the answer sorts
- * after the question even within one clock tick; the title ($5, made from the
- * content) is taken only by a conversation still called CHAT_DEFAULT_TITLE
- * that had no message yet (its message_count, kept by the trigger on
- * messages of migration 0004, exact under the row lock; a NOT EXISTS over
+ * the conversation orders two messages sent at once to it; the question and
+ * the answer are one INSERT, so the count trigger of migration 0004 runs
+ * once and the conversation gets one new row version, not one per message;
+ * the answer is timed a microsecond after the question, so it sorts after it
+ * even within one clock tick; the title ($5, made from the content) is taken
+ * only by a conversation still called CHAT_DEFAULT_TITLE that had no message
+ * yet (its message_count, exact under the row lock; a NOT EXISTS over
  * messages became a scan of the whole table in the generic plan). The
  * trigger also moves updated_at. No row: not the owner's conversation.
  */
@@ -940,14 +942,16 @@ static const char sql_exchange_begin[] =
 	"WITH c AS (SELECT c.id, c.default_model, c.title = '" CHAT_DEFAULT_TITLE "'"
 	"  AND c.message_count = 0 AS first"
 	"  FROM conversations c WHERE c.id = $2 AND c.user_id = $1 FOR UPDATE),"
-	" u AS (INSERT INTO messages (conversation_id, role, content, model)"
-	"  SELECT c.id, 'user', $3, $4 FROM c RETURNING *),"
-	" a AS (INSERT INTO messages (conversation_id, role, content, model, status, created_at)"
-	"  SELECT c.id, 'assistant', '', coalesce($4, c.default_model), 'streaming',"
-	"  greatest(clock_timestamp(), u.created_at + interval '1 microsecond') FROM c, u"
+	" m AS (INSERT INTO messages (conversation_id, role, content, model, status, created_at)"
+	"  SELECT c.id, v.role, v.content,"
+	"  CASE v.i WHEN 0 THEN $4 ELSE coalesce($4, c.default_model) END, v.status,"
+	"  t.at + v.i * interval '1 microsecond'"
+	"  FROM c, (SELECT clock_timestamp() AS at) t,"
+	"  (VALUES (0, 'user', $3, 'complete'), (1, 'assistant', '', 'streaming'))"
+	"  v(i, role, content, status)"
 	"  RETURNING *),"
 	" t AS (UPDATE conversations x SET title = $5 FROM c WHERE x.id = c.id AND c.first)"
-	" SELECT " MSG_COLS " FROM (SELECT * FROM u UNION ALL SELECT * FROM a) m"
+	" SELECT " MSG_COLS " FROM m"
 	" LEFT JOIN responses r ON r.message_id = m.id ORDER BY m.created_at";
 
 enum db_err
@@ -1048,24 +1052,28 @@ chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
 
 /*
  * The whole exchange in one statement (its own transaction), as
- * chat_exchange_begin and chat_answer_finish would leave it together.
+ * chat_exchange_begin and chat_answer_finish would leave it together. The
+ * question's row takes the columns' defaults for what it does not have.
  */
 static const char sql_exchange_store[] =
 	"WITH c AS (SELECT c.id, c.title = '" CHAT_DEFAULT_TITLE "'"
 	"  AND c.message_count = 0 AS first"
 	"  FROM conversations c WHERE c.id = $2 AND c.user_id = $1 FOR UPDATE),"
-	" u AS (INSERT INTO messages (conversation_id, role, content, model)"
-	"  SELECT c.id, 'user', $3, $4 FROM c RETURNING *),"
-	" a AS (INSERT INTO messages (conversation_id, role, content, content_html, model,"
+	" m AS (INSERT INTO messages (conversation_id, role, content, content_html, model,"
 	"  status, error, actions, created_at)"
-	"  SELECT c.id, 'assistant', $6, $7, $8, $9, $10, $11::jsonb,"
-	"  greatest(clock_timestamp(), u.created_at + interval '1 microsecond') FROM c, u"
+	"  SELECT c.id, v.role, v.content, v.content_html, v.model, v.status, v.error, v.actions,"
+	"  t.at + v.i * interval '1 microsecond'"
+	"  FROM c, (SELECT clock_timestamp() AS at) t,"
+	"  (VALUES (0, 'user', $3, NULL, $4, 'complete', NULL, '[]'::jsonb),"
+	"  (1, 'assistant', $6, $7, $8, $9, $10, $11::jsonb))"
+	"  v(i, role, content, content_html, model, status, error, actions)"
 	"  RETURNING *),"
 	" r AS (INSERT INTO responses (message_id, model_used, tokens_prompt, tokens_completion,"
 	"  tokens_total, completion_time_ms, time_to_first_token_ms, tokens_estimated)"
-	"  SELECT a.id, $12, $13, $14, $15, $16, $17, $18 FROM a RETURNING *),"
+	"  SELECT m.id, $12, $13, $14, $15, $16, $17, $18 FROM m WHERE m.role = 'assistant'"
+	"  RETURNING *),"
 	" t AS (UPDATE conversations x SET title = $5 FROM c WHERE x.id = c.id AND c.first)"
-	" SELECT " MSG_COLS " FROM (SELECT * FROM u UNION ALL SELECT * FROM a) m"
+	" SELECT " MSG_COLS " FROM m"
 	" LEFT JOIN r ON r.message_id = m.id ORDER BY m.created_at";
 
 enum db_err
