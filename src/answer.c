@@ -16,9 +16,11 @@
 #include "config.h"
 #include "jfield.h"
 #include "llm.h"
+#include "llm_builtin.h"
 #include "log.h"
 #include "markdown.h"
 #include "req.h"
+#include "tasks.h"
 #include "tools.h"
 #include "xalloc.h"
 
@@ -62,6 +64,7 @@ struct answer {
 	char			*override;	/* its model override, or NULL */
 	struct json_object	*hist;		/* the history before it */
 	char			*name;		/* the owner's name, or NULL */
+	struct tools_ahead	 ahead;		/* the task list read with the context */
 	struct timespec		 last_save;
 	struct timespec		 last_check;
 	struct timespec		 last_tick;
@@ -188,13 +191,33 @@ model_is_builtin(const char *model)
 	return model != NULL && strncmp(model, "builtin/", 8) == 0;
 }
 
+/*
+ * Whether the builtin model's answer to content starts by listing tasks, and
+ * with which filter: that read can then go along with the context's.
+ */
+static bool
+builtin_lists_first(const char *content, enum task_filter *f)
+{
+	struct builtin_parse p;
+	bool lists;
+
+	builtin_parse(content, &p);
+	lists = p.intent == BI_LIST && p.filter != NULL && task_filter_parse(p.filter, f) == 0;
+	builtin_parse_free(&p);
+	return lists;
+}
+
 enum db_err
 answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
     const char *content, const char *model, struct answer **out)
 {
-	struct json_object *hist = NULL;
+	struct json_object *hist = NULL, *ahead = NULL;
 	struct answer *a;
-	char *def = NULL, *name = NULL;
+	struct db_call list;
+	const char *list_params[] = { user_id };
+	char *def = NULL, *name = NULL, *text;
+	enum task_filter filter = TASK_ALL;
+	bool read_ahead;
 	enum db_err e;
 
 	if (model != NULL && model[0] == '\0')
@@ -205,14 +228,33 @@ answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
 		return DB_INVALID;
 	if (!chat_id_valid(conv_id))
 		return DB_NOTFOUND;
-	/* The new message is the 50th of the history. */
-	e = chat_exchange_context(w->db, user_id, conv_id, &def, &hist, &name);
-	if (e != DB_OK)
+	text = trimmed(content);
+	/*
+	 * The new message is the 50th of the history. A question the builtin
+	 * model answers with the task list has that list read in the same round
+	 * trip (wasted only when the conversation turns out to use another
+	 * model).
+	 */
+	read_ahead = builtin_lists_first(text, &filter);
+	if (read_ahead)
+		tasks_list_call(filter, list_params, &list);
+	e = chat_exchange_context(w->db, user_id, conv_id, read_ahead ? &list : NULL,
+	    &def, &hist, &name);
+	if (read_ahead && list.res != NULL) {
+		if (e == DB_OK)
+			ahead = tasks_list_rows(list.res);
+		PQclear(list.res);
+	}
+	if (e != DB_OK) {
+		free(text);
 		return e;
+	}
 	if (model == NULL && !model_is_builtin(def)) {
 		free(def);
 		free(name);
+		free(text);
 		json_object_put(hist);
+		json_object_put(ahead);
 		return answer_begin(w, user_id, conv_id, content, NULL, out);
 	}
 	a = xcalloc(1, sizeof *a);
@@ -222,10 +264,12 @@ answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
 	a->model = xstrdup(model != NULL ? model : def);
 	a->actions = json_object_new_array();
 	a->whole = true;
-	a->content = trimmed(content);
+	a->content = text;
 	a->override = model != NULL ? xstrdup(model) : NULL;
 	a->hist = hist;
 	a->name = name;
+	a->ahead.filter = filter;
+	a->ahead.items = ahead;
 	free(def);
 	*out = a;
 	return DB_OK;
@@ -286,6 +330,7 @@ answer_free(struct answer *a)
 	json_object_put(a->asst_msg);
 	json_object_put(a->actions);
 	json_object_put(a->hist);
+	json_object_put(a->ahead.items);
 	free(a->content);
 	free(a->override);
 	free(a->name);
@@ -452,7 +497,7 @@ sink_tool(void *ctx, const char *name, struct json_object *args, char **note)
 	struct answer *a = ctx;
 	char *result, *n = NULL;
 
-	result = tools_run(a->w, a->user_id, name, args, &n);
+	result = tools_run_ahead(a->w, a->user_id, name, args, &a->ahead, &n);
 	if (n != NULL) {
 		struct json_object *o = json_object_new_object();
 

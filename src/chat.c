@@ -991,36 +991,50 @@ chat_exchange_begin(struct db *db, const char *user_id, const char *conv_id,
 #define SQL_NUM_(n)	#n
 #define SQL_NUM(n)	SQL_NUM_(n)
 
+/*
+ * One read: the conversation's default model (k 0, no row: not the owner's),
+ * the owner's name (k 1), then the history as chat_history picks it (k 2).
+ */
+static const char sql_exchange_context[] =
+	"SELECT x.k, x.role, x.content FROM ("
+	" SELECT 0 AS k, NULL::text AS role, c.default_model AS content,"
+	"  NULL::timestamptz AS created_at, NULL::uuid AS id"
+	"  FROM conversations c WHERE c.id = $2 AND c.user_id = $1"
+	" UNION ALL SELECT 1, NULL, u.name, NULL, NULL FROM users u WHERE u.id = $1"
+	" UNION ALL SELECT 2, h.role, h.content, h.created_at, h.id FROM"
+	"  (SELECT m.role, m.content, m.created_at, m.id FROM messages m"
+	"   JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
+	"   WHERE m.conversation_id = $2"
+	"   AND NOT (m.role = 'assistant' AND (m.status = 'error' OR m.content = ''))"
+	"   ORDER BY m.created_at DESC, m.id DESC LIMIT " SQL_NUM(CHAT_HISTORY_MAX) " - 1) h) x"
+	" ORDER BY x.k, x.created_at, x.id";
+
 enum db_err
 chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
-    char **default_model, struct json_object **msgs, char **name)
+    struct db_call *also, char **default_model, struct json_object **msgs, char **name)
 {
+	const char *params[] = { user_id, conv_id };
 	struct json_object *arr;
 	PGresult *res;
 	enum db_err e;
 	int n;
 
+	if (also != NULL)
+		also->res = NULL;
 	if (!chat_id_valid(conv_id))
 		return DB_NOTFOUND;
-	/*
-	 * One read: the conversation's default model (k 0, no row: not the
-	 * owner's), the owner's name (k 1), then the history as chat_history
-	 * picks it (k 2).
-	 */
-	e = db_query(db, "chat_exchange_context",
-	    "SELECT x.k, x.role, x.content FROM ("
-	    " SELECT 0 AS k, NULL::text AS role, c.default_model AS content,"
-	    "  NULL::timestamptz AS created_at, NULL::uuid AS id"
-	    "  FROM conversations c WHERE c.id = $2 AND c.user_id = $1"
-	    " UNION ALL SELECT 1, NULL, u.name, NULL, NULL FROM users u WHERE u.id = $1"
-	    " UNION ALL SELECT 2, h.role, h.content, h.created_at, h.id FROM"
-	    "  (SELECT m.role, m.content, m.created_at, m.id FROM messages m"
-	    "   JOIN conversations c ON c.id = m.conversation_id AND c.user_id = $1"
-	    "   WHERE m.conversation_id = $2"
-	    "   AND NOT (m.role = 'assistant' AND (m.status = 'error' OR m.content = ''))"
-	    "   ORDER BY m.created_at DESC, m.id DESC LIMIT " SQL_NUM(CHAT_HISTORY_MAX) " - 1) h) x"
-	    " ORDER BY x.k, x.created_at, x.id",
-	    DB_P(user_id, conv_id), &res);
+	if (also == NULL) {
+		e = db_query(db, "chat_exchange_context", sql_exchange_context, 2, params, &res);
+	} else {
+		struct db_call calls[2] = {
+			{ "chat_exchange_context", sql_exchange_context, 2, params, NULL },
+			*also,
+		};
+
+		e = db_query_all(db, calls, 2);
+		res = calls[0].res;
+		also->res = calls[1].res;
+	}
 	if (e != DB_OK)
 		return e;
 	n = PQntuples(res);

@@ -280,10 +280,14 @@ enum db_err	 chat_answer_finish(struct db *db, const char *conv_id, const char *
  * in one statement. *default_model: the conversation's (caller frees);
  * *msgs: the newest CHAT_HISTORY_MAX - 1 messages as chat_history picks them, oldest first
  * (the new message is not stored yet); *name as chat_history's.
- * DB_NOTFOUND: not the owner's conversation.
+ * DB_NOTFOUND: not the owner's conversation. also (NULL: none) is one more
+ * read-only statement sent in the same round trip (db_query_all): its res
+ * is set when its read worked, whatever this returns, and the caller
+ * clears it.
  */
 enum db_err	 chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
-		    char **default_model, struct json_object **msgs, char **name);
+		    struct db_call *also, char **default_model, struct json_object **msgs,
+		    char **name);
 
 /*
  * Stores a whole exchange in one transaction: the user message (override

@@ -172,9 +172,27 @@ tasks_list(struct db *db, const char *user_id, enum task_filter filter,
 	e = db_query(db, list_sql[filter].name, list_sql[filter].sql, DB_P(user_id), &res);
 	if (e != DB_OK)
 		return e;
-	*items = db_rows_json(res);
+	*items = tasks_list_rows(res);
 	PQclear(res);
 	return DB_OK;
+}
+
+void
+tasks_list_call(enum task_filter filter, const char *const *params, struct db_call *call)
+{
+	if ((unsigned)filter >= TASK__MAX)
+		filter = TASK_ALL;
+	call->name = list_sql[filter].name;
+	call->sql = list_sql[filter].sql;
+	call->nparams = 1;
+	call->params = params;
+	call->res = NULL;
+}
+
+struct json_object *
+tasks_list_rows(const PGresult *res)
+{
+	return db_rows_json(res);
 }
 
 enum db_err

@@ -87,6 +87,16 @@ enum db_err	 tasks_add(struct db *db, const char *user_id, const char *title,
 enum db_err	 tasks_list(struct db *db, const char *user_id, enum task_filter filter,
 		    struct json_object **items);
 
+/*
+ * tasks_list's read as one statement of db_query_all, for a caller that
+ * sends it along with its own reads: params holds the owner's user id and
+ * must outlive the call. On success tasks_list_rows turns call->res into
+ * tasks_list's items (a new array; the caller still clears res).
+ */
+void		 tasks_list_call(enum task_filter filter, const char *const *params,
+		    struct db_call *call);
+struct json_object *tasks_list_rows(const PGresult *res);
+
 /* How many tasks the owner has in all, pending and completed. */
 enum db_err	 tasks_count(struct db *db, const char *user_id, struct task_counts *out);
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # 0314-chat-page-reads.t: the conversation page reads its sidebar and its messages in one
-# round trip to PostgreSQL (libpq's pipeline mode), and stays right when that cannot work:
+# round trip to PostgreSQL (libpq's pipeline mode), as a question to the builtin model that
+# it answers with the task list reads that list along with the conversation's context; and
+# the page stays right when that cannot work:
 # a statement whose result type changed under it, a backend that was terminated, a server
 # restart, a conversation that is not the person's, an unknown page anchor, a
 # conversation too old for the sidebar.
@@ -35,11 +37,13 @@ for q in 'add a task to water the ferns' 'what are my tasks'; do
 done
 api POST /api/v1/conversations '{"title": "Second chat"}'
 
-# page_ok LABEL: GET /chat/$C shows both chats in the sidebar and all four messages.
+# page_ok LABEL: GET /chat/$C shows the $chats conversations in the sidebar and all four
+# messages.
+chats=2
 page_ok() {
 	http GET "/chat/$C"
 	is "$STATUS" 200 "$1: the page answers 200"
-	is "$(grep -c '<li data-conversation-id=' "$BODY_FILE")" 2 "$1: ... with both conversations in the sidebar"
+	is "$(grep -c '<li data-conversation-id=' "$BODY_FILE")" "$chats" "$1: ... with the $chats conversations in the sidebar"
 	is "$(grep -c 'class="msg ' "$BODY_FILE")" 4 "$1: ... and the four messages"
 	like "$(cat "$BODY_FILE")" 'Water the ferns' "$1: ... the answer's text among them"
 }
@@ -76,6 +80,48 @@ logged_load "a load once the statements are prepared"
 isnt "$list_vxid" "" "the sidebar's read was logged"
 is "$msgs_vxid" "$list_vxid" "the sidebar and the messages were read in one round trip (one implicit transaction)"
 isnt "$session_vxid" "$list_vxid" "... the session, read before, in a trip of its own"
+
+# post_logged LABEL CONTENT: posts CONTENT to $P (a conversation of its own, so $C's page
+# keeps its four messages) through the API, then sets context_vxid,
+# tasks_vxid (the task list's read, "" when there was none) and answer (its text).
+post_logged() {
+	local mark lines
+	mark=$(wc -l <"$log")
+	api POST "/api/v1/conversations/$P/messages" "$(jq -cn --arg c "$2" '{content: $c}')"
+	is "$STATUS" 201 "$1: posting answers 201"
+	answer=$(jq -r .assistant_message.content <<<"$BODY")
+	sleep 0.3
+	lines=$(tail -n +"$((mark + 1))" "$log")
+	context_vxid=$(vxid_of chat_exchange_context "$lines")
+	tasks_vxid=$(vxid_of 'tasks_list_[a-z]*' "$lines")
+}
+
+api POST /api/v1/conversations '{"title": "Asking"}'
+P=$(jq -r .id <<<"$BODY")
+chats=3
+api POST /api/v1/tasks '{"title": "Feed the cat"}'
+post_logged "what are my tasks" 'What are my tasks?'
+isnt "$context_vxid" "" "the conversation's context was read"
+is "$tasks_vxid" "$context_vxid" "the task list was read in the same round trip as the context"
+like "$answer" 'Water the ferns' "... and the answer lists the tasks"
+like "$answer" 'Feed the cat' "... the one added just before included"
+post_logged "a done task" 'mark feed the cat as done'
+like "$answer" 'Feed the cat' "the builtin model completes a task"
+post_logged "pending tasks" 'list my pending tasks'
+like "$answer" 'Water the ferns' "pending tasks show the pending one"
+unlike "$answer" 'Feed the cat' "... and not the one just completed"
+# The first list of pending tasks prepared its statement; now it can go in the pipeline.
+post_logged "pending tasks again" 'what tasks are pending?'
+is "$tasks_vxid" "$context_vxid" "a list of pending tasks is read along with the context too"
+like "$answer" 'Water the ferns' "... showing the pending task"
+unlike "$answer" 'Feed the cat' "... and not the completed one"
+post_logged "completed tasks" 'show completed tasks'
+like "$answer" 'Feed the cat' "completed tasks show the one just completed"
+unlike "$answer" 'Water the ferns' "... and not the pending one"
+post_logged "no list" 'add a task to call the vet'
+isnt "$context_vxid" "" "a question that adds a task reads the context"
+is "$tasks_vxid" "" "... but no task list"
+like "$answer" 'Call the vet' "... and adds the task"
 
 # A column's type changes under the prepared statements: the pipelined reads fail with
 # "cached plan must not change result type", and the page reads them again one by one.
