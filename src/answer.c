@@ -213,7 +213,7 @@ answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
 {
 	struct json_object *hist = NULL, *ahead = NULL;
 	struct answer *a;
-	struct db_call list;
+	struct db_call list = { 0 };
 	const char *list_params[] = { user_id };
 	char *def = NULL, *name = NULL, *text;
 	enum task_filter filter = TASK_ALL;

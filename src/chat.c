@@ -931,8 +931,9 @@ tx_query(struct db *db, const char *name, const char *sql, int n, const char *co
  * the conversation orders two messages sent at once to it; the question and
  * the answer are one INSERT, so the count trigger of migration 0004 runs
  * once and the conversation gets one new row version, not one per message;
- * the answer is timed a microsecond after the question, so it sorts after it
- * even within one clock tick; the title ($5, made from the content) is taken
+ * their time is read once the lock is held (ts scans c), and the answer's is
+ * a microsecond after the question's, so it sorts after it even within one
+ * clock tick; the title ($5, made from the content) is taken
  * only by a conversation still called CHAT_DEFAULT_TITLE that had no message
  * yet (its message_count, exact under the row lock; a NOT EXISTS over
  * messages became a scan of the whole table in the generic plan). The
@@ -945,8 +946,8 @@ static const char sql_exchange_begin[] =
 	" m AS (INSERT INTO messages (conversation_id, role, content, model, status, created_at)"
 	"  SELECT c.id, v.role, v.content,"
 	"  CASE v.i WHEN 0 THEN $4 ELSE coalesce($4, c.default_model) END, v.status,"
-	"  t.at + v.i * interval '1 microsecond'"
-	"  FROM c, (SELECT clock_timestamp() AS at) t,"
+	"  ts.at + v.i * interval '1 microsecond'"
+	"  FROM c, (SELECT clock_timestamp() AS at FROM c) ts,"
 	"  (VALUES (0, 'user', $3, 'complete'), (1, 'assistant', '', 'streaming'))"
 	"  v(i, role, content, status)"
 	"  RETURNING *),"
@@ -1034,6 +1035,10 @@ chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
 		e = db_query_all(db, calls, 2);
 		res = calls[0].res;
 		also->res = calls[1].res;
+		/* The other read failing is the caller's concern, not the context's. */
+		if (e != DB_OK)
+			e = db_query(db, "chat_exchange_context", sql_exchange_context, 2, params,
+			    &res);
 	}
 	if (e != DB_OK)
 		return e;
@@ -1076,8 +1081,8 @@ static const char sql_exchange_store[] =
 	" m AS (INSERT INTO messages (conversation_id, role, content, content_html, model,"
 	"  status, error, actions, created_at)"
 	"  SELECT c.id, v.role, v.content, v.content_html, v.model, v.status, v.error, v.actions,"
-	"  t.at + v.i * interval '1 microsecond'"
-	"  FROM c, (SELECT clock_timestamp() AS at) t,"
+	"  ts.at + v.i * interval '1 microsecond'"
+	"  FROM c, (SELECT clock_timestamp() AS at FROM c) ts,"
 	"  (VALUES (0, 'user', $3, NULL, $4, 'complete', NULL, '[]'::jsonb),"
 	"  (1, 'assistant', $6, $7, $8, $9, $10, $11::jsonb))"
 	"  v(i, role, content, content_html, model, status, error, actions)"

@@ -283,7 +283,7 @@ enum db_err	 chat_answer_finish(struct db *db, const char *conv_id, const char *
  * DB_NOTFOUND: not the owner's conversation. also (NULL: none) is one more
  * read-only statement sent in the same round trip (db_query_all): its res
  * is set when its read worked, whatever this returns, and the caller
- * clears it.
+ * clears it; when it failed, res is NULL and the context is read alone.
  */
 enum db_err	 chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
 		    struct db_call *also, char **default_model, struct json_object **msgs,

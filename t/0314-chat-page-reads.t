@@ -123,6 +123,24 @@ isnt "$context_vxid" "" "a question that adds a task reads the context"
 is "$tasks_vxid" "" "... but no task list"
 like "$answer" 'Call the vet' "... and adds the task"
 
+# The read-ahead thrown away: another person's conversation, and one whose model is not the
+# builtin one (the question then goes to that model: here one this server does not know,
+# whose failure is stored as the answer).
+register_user stranger@example.com 'correct horse battery staple' 'Stranger' >/dev/null ||
+    bail "cannot register the stranger"
+stranger=$(api_token stranger) || bail "no token for the stranger"
+login_user pages@example.com 'correct horse battery staple' >/dev/null || bail "cannot sign in again"
+bearer "$stranger" POST "/api/v1/conversations/$P/messages" -H 'Content-Type: application/json' \
+    --data-binary '{"content": "what are my tasks?"}'
+is "$STATUS" 404 "asking for the list in another person's conversation is a 404"
+unlike "$BODY" 'Water the ferns' "... that shows none of the owner's tasks"
+sql "UPDATE conversations SET default_model = 'openai/not-configured' WHERE id = '$P'" >/dev/null
+api POST "/api/v1/conversations/$P/messages" '{"content": "what are my tasks?"}'
+is "$STATUS" 201 "a listing question to a conversation of another model is posted"
+is "$(jq -r .assistant_message.status <<<"$BODY")" error "... and answered by that model (here: a stored failure)"
+unlike "$(jq -r .assistant_message.content <<<"$BODY")" 'Water the ferns' "... not by the builtin model's list"
+sql "UPDATE conversations SET default_model = 'builtin/parley' WHERE id = '$P'" >/dev/null
+
 # A column's type changes under the prepared statements: the pipelined reads fail with
 # "cached plan must not change result type", and the page reads them again one by one.
 sql "ALTER TABLE conversations ALTER COLUMN message_count TYPE bigint" >/dev/null ||
