@@ -249,6 +249,11 @@ api 200 PATCH "/api/v1/conversations/$conv" '{"title": "Errands and more"}'
 api 201 POST "/api/v1/conversations/$conv/messages" '{"content": "add a task to water the plants"}'
 mid=$(jget .assistant_message.id)
 is "$(jget .assistant_message.status)" complete "the builtin model answers"
+# Twice: once its statements are prepared, the task list is read along with the context.
+for i in 1 2; do
+	api 201 POST "/api/v1/conversations/$conv/messages" '{"content": "what are my tasks?"}'
+	like "$(jget .assistant_message.content)" 'Water the plants' "a listing question, read ahead ($i)"
+done
 api 200 POST "/api/v1/conversations/$conv/messages" '{"content": "what are my tasks"}' \
     -N -H 'Accept: text/event-stream'
 printf '%s\n' "$BODY" >"$T/b1"
