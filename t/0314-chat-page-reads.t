@@ -123,6 +123,16 @@ isnt "$context_vxid" "" "a question that adds a task reads the context"
 is "$tasks_vxid" "" "... but no task list"
 like "$answer" 'Call the vet' "... and adds the task"
 
+# A task list that cannot be read fails neither the context nor the post: the list tool
+# tries again itself and the answer says it could not read the tasks.
+sql "ALTER TABLE tasks RENAME TO tasks_away" >/dev/null || bail "cannot hide the tasks table"
+post_logged "tasks unreadable" 'what are my tasks?'
+like "$answer" "couldn't read your tasks" "... with an answer that says the list could not be read"
+unlike "$answer" 'Water the ferns' "... and no list"
+sql "ALTER TABLE tasks_away RENAME TO tasks" >/dev/null || bail "cannot bring the tasks table back"
+post_logged "tasks back" 'what are my tasks?'
+like "$answer" 'Water the ferns' "once the table is back the list is read again"
+
 # The read-ahead thrown away: another person's conversation, and one whose model is not the
 # builtin one (the question then goes to that model: here one this server does not know,
 # whose failure is stored as the answer).
