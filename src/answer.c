@@ -207,6 +207,29 @@ builtin_lists_first(const char *content, enum task_filter *f)
 	return lists;
 }
 
+size_t
+answer_whole_reads(const char *user_id, const char *conv_id, const char *content,
+    const char *model, struct db_call calls[2], struct db_args args[2])
+{
+	enum task_filter filter;
+	char *text;
+	bool lists;
+
+	if (model != NULL && model[0] != '\0' && !model_is_builtin(model))
+		return 0;
+	if (content == NULL || !chat_id_valid(conv_id))
+		return 0;
+	chat_exchange_context_call(user_id, conv_id, &args[0], &calls[0]);
+	text = trimmed(content);
+	lists = builtin_lists_first(text, &filter);
+	free(text);
+	if (!lists)
+		return 1;
+	args[1].params[0] = user_id;
+	tasks_list_call(filter, args[1].params, &calls[1]);
+	return 2;
+}
+
 enum db_err
 answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
     const char *content, const char *model, struct answer **out)

@@ -322,24 +322,18 @@ col_str(const PGresult *res, int i, int c)
 	return PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
 }
 
-/* The parameters' text of a list statement, kept while it runs. */
-struct list_args {
-	char		 lim[24], off[24];
-	const char	*params[4];
-};
-
 /* The statement of the owner's conversations, newest activity first (CONV_LIST_COLS). */
 static enum db_err
-conv_list_call(const char *user_id, int limit, int offset, struct list_args *a,
+conv_list_call(const char *user_id, int limit, int offset, struct db_args *a,
     struct db_call *call)
 {
 	if (limit < 1 || limit > CHAT_LIST_MAX || offset < 0)
 		return DB_INVALID;
-	int_text(a->lim, sizeof a->lim, limit);
-	int_text(a->off, sizeof a->off, offset);
+	int_text(a->num[0], sizeof a->num[0], limit);
+	int_text(a->num[1], sizeof a->num[1], offset);
 	a->params[0] = user_id;
-	a->params[1] = a->lim;
-	a->params[2] = a->off;
+	a->params[1] = a->num[0];
+	a->params[2] = a->num[1];
 	call->name = "chat_conv_list";
 	call->sql = "SELECT " CONV_LIST_COLS " FROM conversations c WHERE c.user_id = $1"
 	    " ORDER BY c.updated_at DESC, c.id DESC LIMIT $2 OFFSET $3";
@@ -353,7 +347,7 @@ conv_list_call(const char *user_id, int limit, int offset, struct list_args *a,
 static enum db_err
 conv_list_query(struct db *db, const char *user_id, int limit, int offset, PGresult **res)
 {
-	struct list_args a;
+	struct db_args a;
 	struct db_call call;
 	enum db_err e;
 
@@ -633,17 +627,17 @@ msg_get_query(struct db *db, const char *user_id, const char *conv_id, const cha
  */
 static enum db_err
 msg_page_call(const char *user_id, const char *conv_id, int limit, const char *before,
-    bool for_page, struct list_args *a, struct db_call *call)
+    bool for_page, struct db_args *a, struct db_call *call)
 {
 	if (limit < 1 || limit > CHAT_PAGE_MAX)
 		return DB_INVALID;
 	if (!chat_id_valid(conv_id) || (before != NULL && !chat_id_valid(before)))
 		return DB_NOTFOUND;
 	/* One more than asked: whether there is an older page. */
-	int_text(a->lim, sizeof a->lim, (long)limit + 1);
+	int_text(a->num[0], sizeof a->num[0], (long)limit + 1);
 	a->params[0] = user_id;
 	a->params[1] = conv_id;
-	a->params[2] = a->lim;
+	a->params[2] = a->num[0];
 	a->params[3] = before;
 	call->params = a->params;
 	call->nparams = before == NULL ? 3 : 4;
@@ -704,7 +698,7 @@ static enum db_err
 msg_page(struct db *db, const char *user_id, const char *conv_id, int limit,
     const char *before, bool for_page, PGresult **out)
 {
-	struct list_args a;
+	struct db_args a;
 	struct db_call call;
 	PGresult *res;
 	enum db_err e;
@@ -756,19 +750,29 @@ msg_rows(PGresult *res, int limit, struct chat_msgs *out)
 	out->has_more = n > limit;
 }
 
+size_t
+chat_conv_page_reads(const char *user_id, const char *conv_id, int list_limit, int limit,
+    const char *before, struct db_call calls[2], struct db_args args[2])
+{
+	if (conv_list_call(user_id, list_limit, 0, &args[0], &calls[0]) != DB_OK ||
+	    msg_page_call(user_id, conv_id, limit, before, true, &args[1], &calls[1]) != DB_OK)
+		return 0;
+	return 2;
+}
+
 enum db_err
 chat_conv_page(struct db *db, const char *user_id, const char *conv_id, int list_limit,
     int limit, const char *before, struct chat_convs *convs, struct chat_msgs *msgs)
 {
-	struct list_args la, ma;
+	struct db_args args[2];
 	struct db_call calls[2];
 	PGresult *res;
 	enum db_err e;
 
 	memset(convs, 0, sizeof *convs);
 	memset(msgs, 0, sizeof *msgs);
-	if ((e = conv_list_call(user_id, list_limit, 0, &la, &calls[0])) != DB_OK ||
-	    (e = msg_page_call(user_id, conv_id, limit, before, true, &ma, &calls[1])) != DB_OK)
+	if ((e = conv_list_call(user_id, list_limit, 0, &args[0], &calls[0])) != DB_OK ||
+	    (e = msg_page_call(user_id, conv_id, limit, before, true, &args[1], &calls[1])) != DB_OK)
 		return e;
 	/* Both reads in one round trip: a wake-up of PostgreSQL and of this thread fewer. */
 	if ((e = db_query_all(db, calls, 2)) != DB_OK)
@@ -811,6 +815,13 @@ chat_msgs_free(struct chat_msgs *m)
 	PQclear(m->res);
 	free(m->v);
 	memset(m, 0, sizeof *m);
+}
+
+size_t
+chat_msg_list_reads(const char *user_id, const char *conv_id, int limit, const char *before,
+    struct db_call *call, struct db_args *args)
+{
+	return msg_page_call(user_id, conv_id, limit, before, false, args, call) == DB_OK ? 1 : 0;
 }
 
 enum db_err
@@ -1010,11 +1021,25 @@ static const char sql_exchange_context[] =
 	"   ORDER BY m.created_at DESC, m.id DESC LIMIT " SQL_NUM(CHAT_HISTORY_MAX) " - 1) h) x"
 	" ORDER BY x.k, x.created_at, x.id";
 
+void
+chat_exchange_context_call(const char *user_id, const char *conv_id, struct db_args *args,
+    struct db_call *call)
+{
+	args->params[0] = user_id;
+	args->params[1] = conv_id;
+	call->name = "chat_exchange_context";
+	call->sql = sql_exchange_context;
+	call->nparams = 2;
+	call->params = args->params;
+	call->res = NULL;
+}
+
 enum db_err
 chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
     struct db_call *also, char **default_model, struct json_object **msgs, char **name)
 {
-	const char *params[] = { user_id, conv_id };
+	struct db_args args;
+	struct db_call calls[2];
 	struct json_object *arr;
 	PGresult *res;
 	enum db_err e;
@@ -1024,21 +1049,19 @@ chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
 		also->res = NULL;
 	if (!chat_id_valid(conv_id))
 		return DB_NOTFOUND;
+	chat_exchange_context_call(user_id, conv_id, &args, &calls[0]);
 	if (also == NULL) {
-		e = db_query(db, "chat_exchange_context", sql_exchange_context, 2, params, &res);
+		e = db_query(db, calls[0].name, calls[0].sql, calls[0].nparams, calls[0].params,
+		    &res);
 	} else {
-		struct db_call calls[2] = {
-			{ "chat_exchange_context", sql_exchange_context, 2, params, NULL },
-			*also,
-		};
-
+		calls[1] = *also;
 		e = db_query_all(db, calls, 2);
 		res = calls[0].res;
 		also->res = calls[1].res;
 		/* The other read failing is the caller's concern, not the context's. */
 		if (e != DB_OK)
-			e = db_query(db, "chat_exchange_context", sql_exchange_context, 2, params,
-			    &res);
+			e = db_query(db, calls[0].name, calls[0].sql, calls[0].nparams,
+			    calls[0].params, &res);
 	}
 	if (e != DB_OK)
 		return e;

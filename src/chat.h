@@ -173,6 +173,13 @@ struct chat_convs;
 enum db_err	 chat_conv_page(struct db *db, const char *user_id, const char *conv_id,
 		    int list_limit, int limit, const char *before, struct chat_convs *convs,
 		    struct chat_msgs *msgs);
+/*
+ * chat_conv_page's two reads, to send ahead (db_ahead_keep): into calls,
+ * their parameters' text in args. Returns 2, or 0 when the arguments would
+ * make chat_conv_page fail before reading.
+ */
+size_t		 chat_conv_page_reads(const char *user_id, const char *conv_id, int list_limit,
+		    int limit, const char *before, struct db_call calls[2], struct db_args args[2]);
 /* One message with its receipt (out->n is 1), or DB_NOTFOUND. */
 enum db_err	 chat_msg_one(struct db *db, const char *user_id, const char *conv_id,
 		    const char *id, struct chat_msgs *out);
@@ -183,6 +190,9 @@ void		 chat_msgs_free(struct chat_msgs *m);	/* accepts a zeroed one */
  * "has_more": bool}, appended to out: the bytes json-c would write for
  * the items of chat_msg_get's shape, without building them first.
  */
+/* chat_msg_list_write's read, to send ahead (as chat_conv_page_reads): 1, or 0. */
+size_t		 chat_msg_list_reads(const char *user_id, const char *conv_id, int limit,
+		    const char *before, struct db_call *call, struct db_args *args);
 enum db_err	 chat_msg_list_write(struct db *db, const char *user_id, const char *conv_id,
 		    int limit, const char *before, struct buf *out);
 
@@ -285,6 +295,9 @@ enum db_err	 chat_answer_finish(struct db *db, const char *conv_id, const char *
  * is set when its read worked, whatever this returns, and the caller
  * clears it; when it failed, res is NULL and the context is read alone.
  */
+/* chat_exchange_context's own read as a statement, to send ahead; args holds its parameters. */
+void		 chat_exchange_context_call(const char *user_id, const char *conv_id,
+		    struct db_args *args, struct db_call *call);
 enum db_err	 chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
 		    struct db_call *also, char **default_model, struct json_object **msgs,
 		    char **name);

@@ -33,6 +33,15 @@ struct db_stmt {
 	char	*sql;
 };
 
+/* A result read ahead, and the statement and parameters it answers (copied). */
+struct db_kept {
+	char		*name;
+	const char	*sql;
+	int		 nparams;
+	char		*params[DB_AHEAD_PARAMS];
+	PGresult	*res;
+};
+
 struct db {
 	char		*conninfo;
 	bool		 prepare;
@@ -43,6 +52,8 @@ struct db {
 	size_t		 nstmts, capstmts;
 	char		*errmsg;	/* last error's primary message, or NULL */
 	char		*constraint;	/* last error's constraint name, or NULL */
+	struct db_kept	 kept[DB_AHEAD_MAX];	/* results read ahead (db_ahead_keep) */
+	size_t		 nkept, kept_next;	/* how many; the next one to hand out */
 };
 
 static const char *const db_err_names[DB__MAX] = {
@@ -115,6 +126,7 @@ db_free(struct db *db)
 {
 	if (db == NULL)
 		return;
+	db_ahead_drop(db);
 	db_close(db);
 	free(db->stmts);
 	free(db->conninfo);
@@ -381,6 +393,96 @@ db_exec_prepared(struct db *db, const char *name, const char *sql,
 	return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
 }
 
+/* True when a result kept for k answers call: the same statement and parameters. */
+static bool
+db_kept_answers(const struct db_kept *k, const struct db_call *call)
+{
+	if (call->name == NULL || strcmp(k->name, call->name) != 0 ||
+	    strcmp(k->sql, call->sql) != 0 || k->nparams != call->nparams)
+		return false;
+	for (int i = 0; i < k->nparams; i++) {
+		const char *a = k->params[i], *b = call->params[i];
+
+		if ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Hands the next n kept results to calls when they answer exactly those
+ * statements; otherwise drops every kept result, so that nothing read
+ * before a statement that may write is handed out after it.
+ */
+static bool
+db_ahead_take(struct db *db, struct db_call *calls, size_t n)
+{
+	size_t i;
+
+	if (db->kept_next + n > db->nkept) {
+		db_ahead_drop(db);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		if (!db_kept_answers(&db->kept[db->kept_next + i], &calls[i])) {
+			db_ahead_drop(db);
+			return false;
+		}
+	for (i = 0; i < n; i++) {
+		calls[i].res = db->kept[db->kept_next + i].res;
+		db->kept[db->kept_next + i].res = NULL;
+	}
+	db->kept_next += n;
+	if (db->kept_next == db->nkept)
+		db_ahead_drop(db);
+	return true;
+}
+
+void
+db_ahead_keep(struct db *db, struct db_call *calls, size_t n)
+{
+	size_t i;
+
+	db_ahead_drop(db);
+	for (i = 0; i < n && i < DB_AHEAD_MAX; i++) {
+		struct db_kept *k = &db->kept[i];
+
+		if (calls[i].name == NULL || calls[i].res == NULL ||
+		    calls[i].nparams < 0 || calls[i].nparams > DB_AHEAD_PARAMS)
+			break;	/* not one this can keep: it and the rest are read when asked */
+		k->name = xstrdup(calls[i].name);
+		k->sql = calls[i].sql;
+		k->nparams = calls[i].nparams;
+		for (int p = 0; p < k->nparams; p++)
+			k->params[p] = calls[i].params[p] != NULL ? xstrdup(calls[i].params[p]) : NULL;
+		k->res = calls[i].res;
+		calls[i].res = NULL;
+		db->nkept++;
+	}
+	for (; i < n; i++) {
+		PQclear(calls[i].res);
+		calls[i].res = NULL;
+	}
+}
+
+void
+db_ahead_drop(struct db *db)
+{
+	if (db == NULL)
+		return;
+	for (size_t i = 0; i < db->nkept; i++) {
+		struct db_kept *k = &db->kept[i];
+
+		free(k->name);
+		for (int p = 0; p < k->nparams; p++)
+			free(k->params[p]);
+		PQclear(k->res);
+		memset(k, 0, sizeof *k);
+	}
+	db->nkept = 0;
+	db->kept_next = 0;
+}
+
 enum db_err
 db_query(struct db *db, const char *name, const char *sql,
     int nparams, const char *const *params, PGresult **res)
@@ -392,6 +494,17 @@ db_query(struct db *db, const char *name, const char *sql,
 
 	if (res != NULL)
 		*res = NULL;
+	if (db->nkept > 0) {
+		struct db_call call = { name, sql, nparams, params, NULL };
+
+		if (db_ahead_take(db, &call, 1)) {
+			if (res != NULL)
+				*res = call.res;
+			else
+				PQclear(call.res);
+			return DB_OK;
+		}
+	}
 	db_clear_error(db);
 	if ((e = db_ensure(db)) != DB_OK)
 		return e;
@@ -508,6 +621,8 @@ db_query_all(struct db *db, struct db_call *calls, size_t n)
 
 	for (i = 0; i < n; i++)
 		calls[i].res = NULL;
+	if (db->nkept > 0 && db_ahead_take(db, calls, n))
+		return DB_OK;
 	db_clear_error(db);
 	if ((e = db_ensure(db)) != DB_OK)
 		return e;

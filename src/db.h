@@ -65,6 +65,31 @@ struct db_call {
  */
 enum db_err	 db_query_all(struct db *db, struct db_call *calls, size_t n);
 
+/*
+ * Room for one db_call's parameters: their pointers, and the text of up to
+ * two numbers among them.
+ */
+struct db_args {
+	char		 num[2][24];
+	const char	*params[4];
+};
+
+/*
+ * Results read ahead, for a request whose first statements are known before
+ * it is known who asks (session.c sends them with the sign-in check).
+ * db_ahead_keep takes the results of calls (all cleared) and copies their
+ * names and parameters; their sql must be string constants. The next
+ * db_query or db_query_all of exactly those statements with exactly those
+ * parameters, in that order, gets the kept results instead of asking the
+ * server. Any other statement (db_begin too) drops all that is left first,
+ * so nothing read before a write is handed out after it; so does
+ * db_ahead_drop, at the end of each request.
+ */
+#define DB_AHEAD_MAX	3
+#define DB_AHEAD_PARAMS	4
+void		 db_ahead_keep(struct db *db, struct db_call *calls, size_t n);
+void		 db_ahead_drop(struct db *db);
+
 enum db_err	 db_begin(struct db *db);
 enum db_err	 db_commit(struct db *db);
 enum db_err	 db_rollback(struct db *db);	/* safe to call after a failure */

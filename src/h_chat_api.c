@@ -36,12 +36,9 @@ store_failed(struct req *r, enum db_err e, const char *what)
 		resp_store_error(r, e, what);
 }
 
-/*
- * An integer query parameter in lo..hi, def when absent. Returns 0, or -1
- * after answering 422.
- */
+/* An integer query parameter in lo..hi, def when absent. Returns 0, or -1 when it is not. */
 static int
-query_int(struct req *r, const char *name, long lo, long hi, long def, long *out)
+query_long(const struct req *r, const char *name, long lo, long hi, long def, long *out)
 {
 	const char *s = req_query(r, name);
 	char *end;
@@ -52,12 +49,21 @@ query_int(struct req *r, const char *name, long lo, long hi, long def, long *out
 		return 0;
 	}
 	v = strtol(s, &end, 10);
-	if (s[0] == '\0' || *end != '\0' || v < lo || v > hi) {
+	if (s[0] == '\0' || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* As query_long; -1 after answering 422. */
+static int
+query_int(struct req *r, const char *name, long lo, long hi, long def, long *out)
+{
+	if (query_long(r, name, lo, hi, def, out) != 0) {
 		resp_error(r, 422, "invalid", "The %s parameter must be a whole number from %ld to %ld.",
 		    name, lo, hi);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 
@@ -403,18 +409,37 @@ h_api_conv_delete(struct req *r)
 
 /* ---- messages ---- */
 
+/* The "before" query parameter: NULL when absent or empty. */
+static const char *
+query_before(const struct req *r)
+{
+	const char *before = req_query(r, "before");
+
+	return before != NULL && before[0] != '\0' ? before : NULL;
+}
+
+size_t
+reads_api_msg_list(const struct req *r, const char *user_id, struct db_call *calls,
+    struct db_args *args)
+{
+	long limit;
+
+	if (query_long(r, "limit", 1, CHAT_PAGE_MAX, CHAT_PAGE_DEFAULT, &limit) != 0)
+		return 0;
+	return chat_msg_list_reads(user_id, req_param(r, "id"), (int)limit, query_before(r),
+	    &calls[0], &args[0]);
+}
+
 void
 h_api_msg_list(struct req *r)
 {
-	const char *before = req_query(r, "before");
+	const char *before = query_before(r);
 	struct buf out = BUF_INIT;
 	long limit;
 	enum db_err e;
 
 	if (query_int(r, "limit", 1, CHAT_PAGE_MAX, CHAT_PAGE_DEFAULT, &limit) != 0)
 		return;
-	if (before != NULL && before[0] == '\0')
-		before = NULL;
 	/* Written straight from the rows: the most read answer of the API. */
 	e = chat_msg_list_write(r->w->db, r->user->id, req_param(r, "id"), (int)limit, before,
 	    &out);
@@ -440,6 +465,26 @@ h_api_msg_get(struct req *r)
 		return;
 	}
 	resp_json(r, 200, m);
+}
+
+size_t
+reads_api_msg_create(const struct req *r, const char *user_id, struct db_call *calls,
+    struct db_args *args)
+{
+	const char *content, *model;
+	bool wrong = false;
+
+	/* Only the answer written at once starts with reads: not a stream. */
+	if (!body_is_object(r) || form_has(r, "stream") ||
+	    (r->accept != NULL && strstr(r->accept, "text/event-stream") != NULL))
+		return 0;
+	content = form_str(r, "content", &wrong);
+	if (wrong || content == NULL)
+		return 0;
+	model = form_str(r, "model", &wrong);
+	if (wrong)
+		return 0;
+	return answer_whole_reads(user_id, req_param(r, "id"), content, model, calls, args);
 }
 
 void

@@ -2,6 +2,10 @@
 #ifndef PARLEY_H_CHAT_API_H
 #define PARLEY_H_CHAT_API_H
 
+#include <stddef.h>
+
+struct db_args;
+struct db_call;
 struct req;
 
 /*
@@ -24,6 +28,11 @@ void	 h_api_conv_update(struct req *r);	/* PATCH  /api/v1/conversations/{id} {ti
 void	 h_api_conv_delete(struct req *r);	/* DELETE /api/v1/conversations/{id} */
 void	 h_api_msg_list(struct req *r);		/* GET    /api/v1/conversations/{id}/messages?limit=&before= */
 void	 h_api_msg_create(struct req *r);	/* POST   /api/v1/conversations/{id}/messages {content, model?, stream?} */
+/* The reads the two handlers above start with (route_reads_fn). */
+size_t	 reads_api_msg_list(const struct req *r, const char *user_id, struct db_call *calls,
+	    struct db_args *args);
+size_t	 reads_api_msg_create(const struct req *r, const char *user_id, struct db_call *calls,
+	    struct db_args *args);
 void	 h_api_regenerate(struct req *r);	/* POST   /api/v1/conversations/{id}/regenerate {model?, stream?} */
 void	 h_api_msg_get(struct req *r);		/* GET    /api/v1/conversations/{id}/messages/{mid} */
 void	 h_api_msg_events(struct req *r);	/* GET    /api/v1/conversations/{id}/messages/{mid}/events */

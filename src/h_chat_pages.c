@@ -651,6 +651,18 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 	chat_convs_free(&convs);
 }
 
+size_t
+reads_chat_conversation(const struct req *r, const char *user_id, struct db_call *calls,
+    struct db_args *args)
+{
+	const char *before = req_query(r, "before");
+
+	if (before != NULL && *before == '\0')
+		before = NULL;
+	return chat_conv_page_reads(user_id, req_param(r, "id"), LIST_LIMIT, CHAT_PAGE_DEFAULT,
+	    before, calls, args);
+}
+
 void
 h_chat_conversation(struct req *r)
 {

@@ -287,6 +287,7 @@ worker_serve(struct worker *w, FCGX_Request *fr)
 
 	dispatch(&r);
 	resp_finish(&r);
+	db_ahead_drop(w->db);	/* what the handler did not use is no one else's */
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	log_access(r.request_id, r.method, r.path, r.status,

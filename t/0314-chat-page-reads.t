@@ -79,7 +79,7 @@ vxid_of() {
 logged_load "a load once the statements are prepared"
 isnt "$list_vxid" "" "the sidebar's read was logged"
 is "$msgs_vxid" "$list_vxid" "the sidebar and the messages were read in one round trip (one implicit transaction)"
-isnt "$session_vxid" "$list_vxid" "... the session, read before, in a trip of its own"
+is "$session_vxid" "$list_vxid" "... with the session's check, once this thread has seen that session (t/0315)"
 
 # post_logged LABEL CONTENT: posts CONTENT to $P (a conversation of its own, so $C's page
 # keeps its four messages) through the API, then sets context_vxid,

@@ -14,26 +14,26 @@ h_none(struct req *r)
 
 /* Shaped like the real table: pages, API, literals beside parameters. */
 static const struct route routes[] = {
-	{ "GET",	"/",						h_none, 0 },
-	{ "GET",	"/healthz",					h_none, RF_NODB },
-	{ "GET",	"/tasks",					h_none, RF_LOGIN },
-	{ "POST",	"/tasks",					h_none, RF_LOGIN },
-	{ "POST",	"/tasks/{id}/delete",				h_none, RF_LOGIN },
-	{ "POST",	"/logout",					h_none, RF_LOGIN },
-	{ "GET",	"/chat/{id}",					h_none, RF_LOGIN },
-	{ "POST",	"/chat/{id}",					h_none, RF_LOGIN },
-	{ "GET",	"/proposals/{id}/export.md",			h_none, RF_LOGIN },
-	{ "GET",	"/api/v1/tasks",				h_none, RF_API | RF_LOGIN },
-	{ "POST",	"/api/v1/tasks",				h_none, RF_API | RF_LOGIN },
-	{ "GET",	"/api/v1/tasks/stats",				h_none, RF_API | RF_LOGIN },
-	{ "GET",	"/api/v1/tasks/{id}",				h_none, RF_API | RF_LOGIN },
-	{ "PATCH",	"/api/v1/tasks/{id}",				h_none, RF_API | RF_LOGIN },
-	{ "DELETE",	"/api/v1/tasks/{id}",				h_none, RF_API | RF_LOGIN },
-	{ "GET",	"/api/v1/conversations/{id}/messages/{mid}/events", h_none, RF_API | RF_LOGIN },
-	{ "POST",	"/api/v1/conversations/{id}/messages/{mid}/stop", h_none, RF_API | RF_LOGIN },
-	{ "GET",	"/api/v1/proposals/{id}/sections/{name}",	h_none, RF_API | RF_LOGIN },
-	{ "PUT",	"/api/v1/proposals/{id}/sections/{name}",	h_none, RF_API | RF_LOGIN },
-	{ "POST",	"/api/v1/auth/login",				h_none, RF_API | RF_NOCSRF },
+	{ "GET",	"/",						h_none, 0, NULL },
+	{ "GET",	"/healthz",					h_none, RF_NODB, NULL },
+	{ "GET",	"/tasks",					h_none, RF_LOGIN, NULL },
+	{ "POST",	"/tasks",					h_none, RF_LOGIN, NULL },
+	{ "POST",	"/tasks/{id}/delete",				h_none, RF_LOGIN, NULL },
+	{ "POST",	"/logout",					h_none, RF_LOGIN, NULL },
+	{ "GET",	"/chat/{id}",					h_none, RF_LOGIN, NULL },
+	{ "POST",	"/chat/{id}",					h_none, RF_LOGIN, NULL },
+	{ "GET",	"/proposals/{id}/export.md",			h_none, RF_LOGIN, NULL },
+	{ "GET",	"/api/v1/tasks",				h_none, RF_API | RF_LOGIN, NULL },
+	{ "POST",	"/api/v1/tasks",				h_none, RF_API | RF_LOGIN, NULL },
+	{ "GET",	"/api/v1/tasks/stats",				h_none, RF_API | RF_LOGIN, NULL },
+	{ "GET",	"/api/v1/tasks/{id}",				h_none, RF_API | RF_LOGIN, NULL },
+	{ "PATCH",	"/api/v1/tasks/{id}",				h_none, RF_API | RF_LOGIN, NULL },
+	{ "DELETE",	"/api/v1/tasks/{id}",				h_none, RF_API | RF_LOGIN, NULL },
+	{ "GET",	"/api/v1/conversations/{id}/messages/{mid}/events", h_none, RF_API | RF_LOGIN, NULL },
+	{ "POST",	"/api/v1/conversations/{id}/messages/{mid}/stop", h_none, RF_API | RF_LOGIN, NULL },
+	{ "GET",	"/api/v1/proposals/{id}/sections/{name}",	h_none, RF_API | RF_LOGIN, NULL },
+	{ "PUT",	"/api/v1/proposals/{id}/sections/{name}",	h_none, RF_API | RF_LOGIN, NULL },
+	{ "POST",	"/api/v1/auth/login",				h_none, RF_API | RF_NOCSRF, NULL },
 };
 #define NROUTES	(sizeof routes / sizeof routes[0])
 
@@ -286,20 +286,20 @@ static void
 test_tables(void)
 {
 	static const struct route dup[] = {
-		{ "GET",	"/x",	h_none, 0 },
-		{ "POST",	"/x",	h_none, 0 },
-		{ "GET",	"/x",	h_none, 0 },
-		{ "POST",	"/{a}",	h_none, 0 },
-		{ "DELETE",	"/y",	h_none, 0 },
+		{ "GET",	"/x",	h_none, 0, NULL },
+		{ "POST",	"/x",	h_none, 0, NULL },
+		{ "GET",	"/x",	h_none, 0, NULL },
+		{ "POST",	"/{a}",	h_none, 0, NULL },
+		{ "DELETE",	"/y",	h_none, 0, NULL },
 	};
 	static const struct route names[] = {
 		/* 31-byte name: the most the params struct holds. */
-		{ "GET", "/a/{abcdefghijklmnopqrstuvwxyz01234}", h_none, 0 },
+		{ "GET", "/a/{abcdefghijklmnopqrstuvwxyz01234}", h_none, 0, NULL },
 		/* 32-byte name: a table error, so it matches nothing. */
-		{ "GET", "/b/{abcdefghijklmnopqrstuvwxyz012345}", h_none, 0 },
-		{ "GET", "/c/{a}/{b}/{c}/{d}", h_none, 0 },
-		{ "GET", "/d/{a}/{b}/{c}/{d}/{e}", h_none, 0 },
-		{ "GET", "/e/{}", h_none, 0 },
+		{ "GET", "/b/{abcdefghijklmnopqrstuvwxyz012345}", h_none, 0, NULL },
+		{ "GET", "/c/{a}/{b}/{c}/{d}", h_none, 0, NULL },
+		{ "GET", "/d/{a}/{b}/{c}/{d}/{e}", h_none, 0, NULL },
+		{ "GET", "/e/{}", h_none, 0, NULL },
 	};
 	const struct route *rt;
 	struct route_params p;

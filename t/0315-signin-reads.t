@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# 0315-signin-reads.t: the chat's three busiest requests (a conversation's messages as JSON,
+# its page, a question to the builtin model) send their first reads to PostgreSQL in the same
+# round trip as the check of the session or API token, made for the person that session or
+# token was the last time on this thread. They are used only when the check names that same
+# person: a token or session that now belongs to someone else, a revoked token and a
+# signed-out session show nothing of the person the reads were made for.
+. "$top_srcdir/t/lib/harness.sh"
+. "$top_srcdir/t/lib/accounts.sh"
+
+command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
+
+pg_start
+parley_migrate || bail "migrations failed"
+# One thread: every request meets the same connection and the same memory of sign-ins.
+WORKERS=1 THREADS=1 parley_start
+nginx_start
+
+OWNER_JAR=$T/jar.owner
+STRANGER_JAR=$T/jar.stranger
+COOKIE_JAR=$OWNER_JAR register_user owner@example.com 'correct horse battery staple' 'Owner Person' \
+    >/dev/null || bail "cannot register the owner"
+OWNER_ID=$USER_ID
+OWNER_CSRF=$CSRF
+TOKEN=$(COOKIE_JAR=$OWNER_JAR api_token reading) || bail "no token for the owner"
+COOKIE_JAR=$STRANGER_JAR register_user stranger@example.com 'correct horse battery staple' \
+    'Stranger' >/dev/null || bail "cannot register the stranger"
+STRANGER_ID=$USER_ID
+
+# api METHOD PATH [JSON]: a call with the owner's token.
+api() {
+	if [ $# -ge 3 ]; then
+		bearer "$TOKEN" "$1" "$2" -H 'Content-Type: application/json' --data-binary "$3"
+	else
+		bearer "$TOKEN" "$1" "$2"
+	fi
+}
+
+api POST /api/v1/conversations '{"title": "Owner chat"}'
+C=$(jq -r .id <<<"$BODY")
+for q in 'add a task to water the ferns' 'what are my tasks'; do
+	api POST "/api/v1/conversations/$C/messages" "$(jq -cn --arg c "$q" '{content: $c}')"
+	[ "$STATUS" = 201 ] || bail "posting answered $STATUS"
+done
+api POST /api/v1/conversations '{"title": "Owner asks"}'
+P=$(jq -r .id <<<"$BODY")
+COOKIE_JAR=$STRANGER_JAR http POST /api/v1/conversations -H "X-CSRF-Token: $CSRF" \
+    -H 'Content-Type: application/json' --data-binary '{"title": "Stranger chat"}'
+S=$(jq -r .id <<<"$BODY")
+[ -n "$S" ] && [ "$S" != null ] || bail "the stranger has no conversation: $STATUS $BODY"
+
+# Every statement logged with its virtual transaction: statements sent together before one
+# sync share an implicit transaction, so a shared id means one round trip.
+sql "ALTER SYSTEM SET log_statement = 'all'" >/dev/null
+sql "ALTER SYSTEM SET log_line_prefix = '[vxid %v] '" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+log=$(pg_server_log)
+
+# logged CMD...: runs CMD, then sets LINES to what PostgreSQL logged meanwhile.
+logged() {
+	local mark
+	mark=$(wc -l <"$log")
+	"$@"
+	sleep 0.3
+	LINES=$(tail -n +"$((mark + 1))" "$log")
+}
+
+# vxid_of STATEMENT: the virtual transaction of STATEMENT's last execution in LINES.
+vxid_of() {
+	grep "execute $1" <<<"$LINES" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/'
+}
+
+# runs_of STATEMENT: how many times STATEMENT ran in LINES.
+runs_of() {
+	grep -c "execute $1" <<<"$LINES"
+}
+
+# ---- the messages as JSON, with a token
+msgs() { api GET "/api/v1/conversations/$C/messages$1"; }
+msgs ''
+msgs ''
+logged msgs ''
+is "$STATUS" 200 "the messages answer 200"
+is "$(jq '.items | length' <<<"$BODY")" 4 "... all four of them"
+like "$BODY" 'Water the ferns' "... the answer's text among them"
+isnt "$(vxid_of token_get)" "" "the token's check was logged"
+is "$(vxid_of chat_msg_list)" "$(vxid_of token_get)" "the messages were read in the token check's round trip"
+is "$(runs_of chat_msg_list)" 1 "... and read once"
+logged msgs '?limit=2'
+is "$(jq '.items | length' <<<"$BODY")" 2 "a page of two"
+is "$(jq .has_more <<<"$BODY")" true "... with more before it"
+is "$(vxid_of chat_msg_list)" "$(vxid_of token_get)" "... read in the same round trip too"
+first=$(jq -r '.items[0].id' <<<"$BODY")
+msgs "?limit=2&before=$first"	# prepares the statement of a page before a message
+logged msgs "?limit=2&before=$first"
+is "$(jq '.items | length' <<<"$BODY")" 2 "the page before it"
+is "$(jq .has_more <<<"$BODY")" false "... which is the first"
+is "$(vxid_of chat_msg_list_before)" "$(vxid_of token_get)" "... also read with the check"
+msgs '?limit=0'
+is "$STATUS" 422 "a limit of 0 is still a 422"
+
+# ---- the page, with the session cookie
+page() { COOKIE_JAR=$OWNER_JAR http GET "/chat/$1"; }
+page "$C"
+page "$C"
+logged page "$C"
+is "$STATUS" 200 "the page answers 200"
+is "$(grep -c 'class="msg ' "$BODY_FILE")" 4 "... with the four messages"
+is "$(grep -c '<li data-conversation-id=' "$BODY_FILE")" 2 "... and the owner's two conversations in the sidebar"
+isnt "$(vxid_of session_get)" "" "the session's check was logged"
+is "$(vxid_of chat_conv_list)" "$(vxid_of session_get)" "the sidebar was read in the session check's round trip"
+is "$(vxid_of chat_msg_page)" "$(vxid_of session_get)" "... and the messages too"
+is "$(runs_of chat_conv_list)" 1 "... each read once"
+
+# ---- a question to the builtin model
+# ask QUESTION: posts QUESTION to $P with the owner's token; ANSWER is the answer's text.
+ask() {
+	api POST "/api/v1/conversations/$P/messages" "$(jq -cn --arg c "$1" '{content: $c}')"
+	ANSWER=$(jq -r .assistant_message.content <<<"$BODY")
+}
+ask 'what are my tasks?'
+logged ask 'what are my tasks?'
+is "$STATUS" 201 "a listing question answers 201"
+like "$ANSWER" 'Water the ferns' "... with the task list"
+is "$(vxid_of chat_exchange_context)" "$(vxid_of token_get)" "the context was read in the token check's round trip"
+is "$(vxid_of 'tasks_list_[a-z]*')" "$(vxid_of token_get)" "... and the task list too"
+is "$(runs_of chat_exchange_context)" 1 "... each read once"
+logged ask 'add a task to call the vet'
+like "$ANSWER" 'Call the vet' "a question that adds a task adds it"
+is "$(vxid_of chat_exchange_context)" "$(vxid_of token_get)" "... its context read with the check"
+is "$(runs_of 'tasks_list_[a-z]*')" 0 "... and no task list read"
+ask 'what are my tasks?'
+like "$ANSWER" 'Call the vet' "the next list shows the task just added"
+api POST "/api/v1/conversations/$P/messages" '{"content": "what are my tasks?", "stream": true}'
+is "$STATUS" 200 "a streamed question still streams"
+like "$BODY" 'event: done' "... to its end"
+
+# ---- the token now belongs to someone else: what was read for the owner is thrown away
+sql "UPDATE api_tokens SET user_id = '$STRANGER_ID' WHERE user_id = '$OWNER_ID'" >/dev/null
+logged msgs ''
+is "$STATUS" 404 "a token moved to another person no longer reads the owner's messages"
+unlike "$BODY" 'ferns' "... and shows none of them"
+is "$(runs_of chat_msg_list)" 2 "... the read made for the owner thrown away and made again"
+api GET "/api/v1/conversations/$S/messages"
+is "$STATUS" 200 "the token reads its new owner's conversation"
+api GET /api/v1/me
+like "$BODY" 'stranger@example.com' "... as its new owner"
+ask 'what are my tasks?'
+is "$STATUS" 404 "... and cannot ask in the owner's conversation"
+unlike "$BODY" 'ferns' "... which shows none of the owner's tasks"
+sql "UPDATE api_tokens SET user_id = '$OWNER_ID' WHERE user_id = '$STRANGER_ID'" >/dev/null
+msgs ''
+is "$STATUS" 200 "given back, the token reads the owner's messages again"
+
+# ---- the session now belongs to someone else
+sql "UPDATE auth_sessions SET user_id = '$STRANGER_ID' WHERE user_id = '$OWNER_ID'" >/dev/null
+logged page "$S"
+is "$STATUS" 200 "a session moved to another person shows that person's conversation"
+like "$(cat "$BODY_FILE")" 'Stranger chat' "... in a sidebar of theirs"
+unlike "$(cat "$BODY_FILE")" 'Owner chat' "... not the owner's, read ahead for the owner and thrown away"
+is "$(runs_of chat_conv_list)" 2 "... and read again for its new owner"
+page "$C"
+is "$STATUS" 404 "the owner's conversation is then a 404"
+unlike "$(cat "$BODY_FILE")" 'ferns' "... that shows none of it"
+sql "UPDATE auth_sessions SET user_id = '$OWNER_ID' WHERE user_id = '$STRANGER_ID'" >/dev/null
+page "$C"
+is "$STATUS" 200 "given back, the session shows the owner's page again"
+
+# ---- a revoked token and a signed-out session
+sql "UPDATE api_tokens SET revoked = true WHERE user_id = '$OWNER_ID'" >/dev/null
+msgs ''
+is "$STATUS" 401 "a revoked token is a 401"
+unlike "$BODY" 'ferns' "... that shows nothing"
+ask 'what are my tasks?'
+is "$STATUS" 401 "... for questions too"
+unlike "$BODY" 'ferns' "... without the task list"
+CSRF=$OWNER_CSRF COOKIE_JAR=$OWNER_JAR logout_user || bail "cannot sign out"
+page "$C"
+is "$STATUS" 303 "a signed-out session is sent to sign in"
+unlike "$(cat "$BODY_FILE")" 'ferns' "... and shown nothing"
+
+done_testing
