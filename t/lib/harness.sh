@@ -321,12 +321,17 @@ wait_for() {
 	return 1
 }
 
-# free_port: prints a TCP port nobody listens on (checked against /proc/net/tcp*).
+# free_port: prints a TCP port no socket uses (checked against /proc/net/tcp*), below the
+# kernel's range of ports for outgoing connections, so that a client's connection made
+# meanwhile (wrk, curl, nginx to an upstream) cannot take it before the server binds it.
 free_port() {
-	local port hex used
-	used=$(awk 'FNR > 1 && $4 == "0A" { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+	local port hex used low=32768 span
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	[ "$low" -gt 12000 ] 2>/dev/null || low=32768
+	span=$((low - 10000))
+	used=$(awk 'FNR > 1 { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
 	for _ in $(seq 1 200); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((10000 + (RANDOM * 32768 + RANDOM) % span))
 		printf -v hex '%04X' "$port"
 		case $'\n'"$used"$'\n' in
 		*$'\n'"$hex"$'\n'*) continue ;;
