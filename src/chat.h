@@ -185,14 +185,15 @@ enum db_err	 chat_msg_one(struct db *db, const char *user_id, const char *conv_i
 		    const char *id, struct chat_msgs *out);
 void		 chat_msgs_free(struct chat_msgs *m);	/* accepts a zeroed one */
 
+/* chat_msg_list_write's read, to send ahead (as chat_conv_page_reads): 1, or 0. */
+size_t		 chat_msg_list_reads(const char *user_id, const char *conv_id, int limit,
+		    const char *before, struct db_call *call, struct db_args *args);
+
 /*
  * The same page as the JSON text the API answers, {"items": [...],
  * "has_more": bool}, appended to out: the bytes json-c would write for
  * the items of chat_msg_get's shape, without building them first.
  */
-/* chat_msg_list_write's read, to send ahead (as chat_conv_page_reads): 1, or 0. */
-size_t		 chat_msg_list_reads(const char *user_id, const char *conv_id, int limit,
-		    const char *before, struct db_call *call, struct db_args *args);
 enum db_err	 chat_msg_list_write(struct db *db, const char *user_id, const char *conv_id,
 		    int limit, const char *before, struct buf *out);
 
@@ -284,6 +285,10 @@ struct chat_finish {
 enum db_err	 chat_answer_finish(struct db *db, const char *conv_id, const char *msg_id,
 		    const struct chat_finish *f, struct json_object **final);
 
+/* chat_exchange_context's own read as a statement, to send ahead; args holds its parameters. */
+void		 chat_exchange_context_call(const char *user_id, const char *conv_id,
+		    struct db_args *args, struct db_call *call);
+
 /*
  * For an answer written at once (the builtin model, to a caller that wants
  * only the end): everything chat_exchange_begin and chat_history would read,
@@ -295,9 +300,6 @@ enum db_err	 chat_answer_finish(struct db *db, const char *conv_id, const char *
  * is set when its read worked, whatever this returns, and the caller
  * clears it; when it failed, res is NULL and the context is read alone.
  */
-/* chat_exchange_context's own read as a statement, to send ahead; args holds its parameters. */
-void		 chat_exchange_context_call(const char *user_id, const char *conv_id,
-		    struct db_args *args, struct db_call *call);
 enum db_err	 chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
 		    struct db_call *also, char **default_model, struct json_object **msgs,
 		    char **name);

@@ -33,7 +33,7 @@ struct db_stmt {
 	char	*sql;
 };
 
-/* A result read ahead, and the statement and parameters it answers (copied). */
+/* A result read ahead, and the statement it answers: name and parameters copied, sql a constant. */
 struct db_kept {
 	char		*name;
 	const char	*sql;
@@ -419,6 +419,8 @@ db_ahead_take(struct db *db, struct db_call *calls, size_t n)
 {
 	size_t i;
 
+	if (n == 0)
+		return false;
 	if (db->kept_next + n > db->nkept) {
 		db_ahead_drop(db);
 		return false;
@@ -498,6 +500,7 @@ db_query(struct db *db, const char *name, const char *sql,
 		struct db_call call = { name, sql, nparams, params, NULL };
 
 		if (db_ahead_take(db, &call, 1)) {
+			db_clear_error(db);
 			if (res != NULL)
 				*res = call.res;
 			else
@@ -613,6 +616,29 @@ db_pipeline(struct db *db, struct db_call *calls, size_t n)
 }
 #endif
 
+bool
+db_pipelines(const struct db *db, const struct db_call *calls, size_t n)
+{
+#ifdef HAVE_PQENTERPIPELINEMODE
+	if (n < 2 || !db->prepare || db->in_tx || db->broken || db->conn == NULL ||
+	    PQstatus(db->conn) != CONNECTION_OK || PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct db_stmt *st = calls[i].name != NULL ?
+		    db_find_stmt(db, calls[i].name) : NULL;
+
+		if (st == NULL || strcmp(st->sql, calls[i].sql) != 0)
+			return false;
+	}
+	return true;
+#else
+	(void)db;
+	(void)calls;
+	(void)n;
+	return false;
+#endif
+}
+
 enum db_err
 db_query_all(struct db *db, struct db_call *calls, size_t n)
 {
@@ -621,28 +647,17 @@ db_query_all(struct db *db, struct db_call *calls, size_t n)
 
 	for (i = 0; i < n; i++)
 		calls[i].res = NULL;
+	db_clear_error(db);
 	if (db->nkept > 0 && db_ahead_take(db, calls, n))
 		return DB_OK;
-	db_clear_error(db);
 	if ((e = db_ensure(db)) != DB_OK)
 		return e;
 #ifdef HAVE_PQENTERPIPELINEMODE
-	{
-		bool pipe = n > 1 && db->prepare && !db->in_tx &&
-		    PQtransactionStatus(db->conn) == PQTRANS_IDLE;
-
-		for (i = 0; i < n && pipe; i++) {
-			const struct db_stmt *st = calls[i].name != NULL ?
-			    db_find_stmt(db, calls[i].name) : NULL;
-
-			pipe = st != NULL && strcmp(st->sql, calls[i].sql) == 0;
-		}
-		if (pipe) {
-			if (db_pipeline(db, calls, n))
-				return DB_OK;
-			log_debug("db: %s and the rest: pipelined reads failed; reading them one by one",
-			    calls[0].name);
-		}
+	if (db_pipelines(db, calls, n)) {
+		if (db_pipeline(db, calls, n))
+			return DB_OK;
+		log_debug("db: %s and the rest: pipelined reads failed; reading them one by one",
+		    calls[0].name);
 	}
 #endif
 	/* One after another: the first use prepares them; failures are reported as usual. */

@@ -64,6 +64,8 @@ struct db_call {
  * blocking connection.
  */
 enum db_err	 db_query_all(struct db *db, struct db_call *calls, size_t n);
+/* Whether db_query_all would send these in one round trip now (connected, all prepared). */
+bool		 db_pipelines(const struct db *db, const struct db_call *calls, size_t n);
 
 /*
  * Room for one db_call's parameters: their pointers, and the text of up to

@@ -471,18 +471,22 @@ size_t
 reads_api_msg_create(const struct req *r, const char *user_id, struct db_call *calls,
     struct db_args *args)
 {
+	struct json_object *stream;
 	const char *content, *model;
 	bool wrong = false;
 
-	/* Only the answer written at once starts with reads: not a stream. */
-	if (!body_is_object(r) || form_has(r, "stream") ||
+	/* Only an answer written at once starts with reads: not a stream, nor a 422. */
+	if (!body_is_object(r) || r->json == NULL ||
 	    (r->accept != NULL && strstr(r->accept, "text/event-stream") != NULL))
 		return 0;
+	if (json_object_object_get_ex(r->json, "stream", &stream) &&
+	    !(json_object_is_type(stream, json_type_boolean) && !json_object_get_boolean(stream)))
+		return 0;
 	content = form_str(r, "content", &wrong);
-	if (wrong || content == NULL)
+	if (wrong || content == NULL || answer_invalid(r->cfg, content, NULL, NULL) != NULL)
 		return 0;
 	model = form_str(r, "model", &wrong);
-	if (wrong)
+	if (wrong || (model != NULL && model[0] != '\0' && !llm_model_known(r->cfg, model)))
 		return 0;
 	return answer_whole_reads(user_id, req_param(r, "id"), content, model, calls, args);
 }

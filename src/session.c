@@ -181,17 +181,24 @@ signin_check(struct req *r, struct signin *si, const char *hash, const char *nam
 	if (r->route != NULL && r->route->reads != NULL && (seen = seen_get(r->w, hash)) != NULL) {
 		snprintf(si->guess, sizeof si->guess, "%s", seen);
 		si->nreads = r->route->reads(r, si->guess, si->calls + 1, si->args);
-		if (si->nreads > ROUTE_READS_MAX)
-			si->nreads = 0;
 	}
+	/*
+	 * Only when they all go in one round trip: one after another (statements
+	 * not prepared yet, or preparing off) they would save nothing, and would
+	 * be read even for a check that fails.
+	 */
+	if (si->nreads > 0 && !db_pipelines(r->w->db, si->calls, 1 + si->nreads))
+		si->nreads = 0;
 	if (si->nreads > 0) {
 		e = db_query_all(r->w->db, si->calls, 1 + si->nreads);
 		if (e == DB_OK) {
 			*res = si->calls[0].res;
 			return DB_OK;
 		}
-		/* The reads failing is for the handler to meet, not the check. */
 		si->nreads = 0;
+		/* A read that failed is for the handler to meet; a lost server is everyone's. */
+		if (e == DB_UNAVAILABLE)
+			return e;
 	}
 	return db_query(r->w->db, name, sql, nparams, params, res);
 }
