@@ -16,17 +16,6 @@ jget() {
 	jq -r "$1" <<<"$BODY"
 }
 
-# api METHOD PATH [JSON]: an API call as the person whose jar and CSRF token are current.
-api() {
-	local method=$1 path=$2
-	if [ $# -ge 3 ]; then
-		http "$method" "$path" -H "X-CSRF-Token: $CSRF" \
-		    -H 'Content-Type: application/json' --data-binary "$3"
-	else
-		http "$method" "$path" -H "X-CSRF-Token: $CSRF"
-	fi
-}
-
 as() {
 	COOKIE_JAR=$T/jar.$1
 	eval "CSRF=\$CSRF_$1"

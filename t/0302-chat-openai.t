@@ -47,15 +47,6 @@ nginx_start
 jget() {
 	jq -r "$1" <<<"$BODY"
 }
-api() {
-	local method=$1 path=$2
-	if [ $# -ge 3 ]; then
-		http "$method" "$path" -H "X-CSRF-Token: $CSRF" \
-		    -H 'Content-Type: application/json' --data-binary "$3"
-	else
-		http "$method" "$path" -H "X-CSRF-Token: $CSRF"
-	fi
-}
 say() {
 	api POST "/api/v1/conversations/$1/messages" "$(jq -cn --arg c "$2" '{content: $c}')"
 }

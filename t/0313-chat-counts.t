@@ -24,14 +24,8 @@ register_user counts@example.com 'correct horse battery staple' 'Count Person' >
     bail "cannot register"
 TOKEN=$(api_token counting) || bail "cannot make an API token"
 
-# api METHOD PATH [JSON]: a call with the API token only.
-api() {
-	if [ $# -ge 3 ]; then
-		bearer "$TOKEN" "$1" "$2" -H 'Content-Type: application/json' --data-binary "$3"
-	else
-		bearer "$TOKEN" "$1" "$2"
-	fi
-}
+# api METHOD PATH [JSON]: a call with $TOKEN only (bearer_api in t/lib/accounts.sh).
+api() { bearer_api "$TOKEN" "$@"; }
 
 # listed CONV: "message_count|last_message_at" of CONV in the conversation list.
 listed() {

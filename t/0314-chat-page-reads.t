@@ -21,13 +21,8 @@ register_user pages@example.com 'correct horse battery staple' 'Page Person' >/d
     bail "cannot register"
 TOKEN=$(api_token reading) || bail "cannot make an API token"
 
-api() {
-	if [ $# -ge 3 ]; then
-		bearer "$TOKEN" "$1" "$2" -H 'Content-Type: application/json' --data-binary "$3"
-	else
-		bearer "$TOKEN" "$1" "$2"
-	fi
-}
+# api METHOD PATH [JSON]: a call with $TOKEN only (bearer_api in t/lib/accounts.sh).
+api() { bearer_api "$TOKEN" "$@"; }
 
 api POST /api/v1/conversations '{"title": "Reading in one trip"}'
 C=$(jq -r .id <<<"$BODY")

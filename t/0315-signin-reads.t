@@ -27,14 +27,8 @@ COOKIE_JAR=$STRANGER_JAR register_user stranger@example.com 'correct horse batte
     'Stranger' >/dev/null || bail "cannot register the stranger"
 STRANGER_ID=$USER_ID
 
-# api METHOD PATH [JSON]: a call with the owner's token.
-api() {
-	if [ $# -ge 3 ]; then
-		bearer "$TOKEN" "$1" "$2" -H 'Content-Type: application/json' --data-binary "$3"
-	else
-		bearer "$TOKEN" "$1" "$2"
-	fi
-}
+# api METHOD PATH [JSON]: a call with $TOKEN only (bearer_api in t/lib/accounts.sh).
+api() { bearer_api "$TOKEN" "$@"; }
 
 api POST /api/v1/conversations '{"title": "Owner chat"}'
 C=$(jq -r .id <<<"$BODY")

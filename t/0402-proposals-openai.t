@@ -45,15 +45,6 @@ nginx_start
 jget() {
 	jq -r "$1" <<<"$BODY"
 }
-api() {
-	local method=$1 path=$2
-	if [ $# -ge 3 ]; then
-		http "$method" "$path" -H "X-CSRF-Token: $CSRF" \
-		    -H 'Content-Type: application/json' --data-binary "$3"
-	else
-		http "$method" "$path" -H "X-CSRF-Token: $CSRF"
-	fi
-}
 answer() {
 	api POST "/api/v1/proposals/$1/answers" "$(jq -cn --arg f "$2" --arg a "$3" '{field: $f, answer: $a}')"
 }

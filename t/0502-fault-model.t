@@ -53,15 +53,6 @@ nginx_start
 jget() {
 	jq -r "$1" <<<"$BODY"
 }
-api() {
-	local method=$1 path=$2
-	if [ $# -ge 3 ]; then
-		http "$method" "$path" -H "X-CSRF-Token: $CSRF" \
-		    -H 'Content-Type: application/json' --data-binary "$3"
-	else
-		http "$method" "$path" -H "X-CSRF-Token: $CSRF"
-	fi
-}
 sse_names() {
 	awk '/^event: / { printf "%s%s", sep, $2; sep = "," }' "$1"
 }

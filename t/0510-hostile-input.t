@@ -24,16 +24,6 @@ nginx_start
 jget() {
 	jq -r "$1" <<<"$BODY"
 }
-# api METHOD PATH [JSON]: a JSON API call with the current jar and CSRF token.
-api() {
-	local method=$1 path=$2
-	if [ $# -ge 3 ]; then
-		http "$method" "$path" -H "X-CSRF-Token: $CSRF" \
-		    -H 'Content-Type: application/json' --data-binary "$3"
-	else
-		http "$method" "$path" -H "X-CSRF-Token: $CSRF"
-	fi
-}
 # form PATH FIELD=VALUE...: a form post with the current jar and its csrf_token field.
 form() {
 	local path=$1 args=() kv

@@ -75,6 +75,29 @@ api_token() {
 	jq -r .token <<<"$BODY"
 }
 
+# api METHOD PATH [JSON]: a JSON API call as the person whose cookie jar and CSRF token are
+# current; JSON, when given, is the body.
+api() {
+	local method=$1 path=$2
+	if [ $# -ge 3 ]; then
+		http "$method" "$path" -H "X-CSRF-Token: $CSRF" \
+		    -H 'Content-Type: application/json' --data-binary "$3"
+	else
+		http "$method" "$path" -H "X-CSRF-Token: $CSRF"
+	fi
+}
+
+# bearer_api TOKEN METHOD PATH [JSON]: the same with only an API token (see bearer).
+bearer_api() {
+	local token=$1
+	shift
+	if [ $# -ge 3 ]; then
+		bearer "$token" "$1" "$2" -H 'Content-Type: application/json' --data-binary "$3"
+	else
+		bearer "$token" "$1" "$2"
+	fi
+}
+
 # bearer TOKEN METHOD PATH [CURL ARGS...]: an http call with only the token: no cookies sent or kept.
 bearer() {
 	local token=$1 jar=$COOKIE_JAR rc
