@@ -250,6 +250,8 @@ like "$(plan_of "SELECT * FROM conversations WHERE parley_search_vector(title) @
 sql "INSERT INTO messages (conversation_id, role, content) VALUES ('$CB', 'user', 'Budget for the Acme Bakery website')" >/dev/null
 is "$(sql "SELECT count(*) FROM messages WHERE parley_search_vector(content) @@ plainto_tsquery('simple', 'BAKERY budget')")" 1 \
     "search finds a message by its words in any case"
+is "$(sql "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'messages_content_fts_idx'")" \
+    "fastupdate=off" "the message search index takes new words directly, without a pending list"
 accepts "a message longer than a tsvector can hold is still stored and indexed" \
     "INSERT INTO messages (conversation_id, role, content)
      SELECT '$CB', 'user', string_agg(md5(i::text), ' ') FROM generate_series(1, 60000) i"
