@@ -192,11 +192,13 @@ model_is_builtin(const char *model)
 }
 
 /*
- * Whether the builtin model's answer to content starts by listing tasks, and
- * with which filter: that read can then go along with the context's.
+ * Whether the builtin model's answer to content starts by listing tasks:
+ * then *call reads that list (*f) for the person in params[0], so that the
+ * read can go along with the context's.
  */
 static bool
-builtin_lists_first(const char *content, enum task_filter *f)
+builtin_lists_first(const char *content, const char *const *params, struct db_call *call,
+    enum task_filter *f)
 {
 	struct builtin_parse p;
 	bool lists;
@@ -204,6 +206,8 @@ builtin_lists_first(const char *content, enum task_filter *f)
 	builtin_parse(content, &p);
 	lists = p.intent == BI_LIST && p.filter != NULL && task_filter_parse(p.filter, f) == 0;
 	builtin_parse_free(&p);
+	if (lists)
+		tasks_list_call(*f, params, call);
 	return lists;
 }
 
@@ -220,14 +224,11 @@ answer_whole_reads(const char *user_id, const char *conv_id, const char *content
 	if (content == NULL || !chat_id_valid(conv_id))
 		return 0;
 	chat_exchange_context_call(user_id, conv_id, &args[0], &calls[0]);
-	text = trimmed(content);
-	lists = builtin_lists_first(text, &filter);
-	free(text);
-	if (!lists)
-		return 1;
 	args[1].params[0] = user_id;
-	tasks_list_call(filter, args[1].params, &calls[1]);
-	return 2;
+	text = trimmed(content);
+	lists = builtin_lists_first(text, args[1].params, &calls[1], &filter);
+	free(text);
+	return lists ? 2 : 1;
 }
 
 enum db_err
@@ -258,9 +259,7 @@ answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
 	 * trip (wasted only when the conversation turns out to use another
 	 * model).
 	 */
-	read_ahead = builtin_lists_first(text, &filter);
-	if (read_ahead)
-		tasks_list_call(filter, list_params, &list);
+	read_ahead = builtin_lists_first(text, list_params, &list, &filter);
 	e = chat_exchange_context(w->db, user_id, conv_id, read_ahead ? &list : NULL,
 	    &def, &hist, &name);
 	if (read_ahead && list.res != NULL) {

@@ -750,14 +750,24 @@ msg_rows(PGresult *res, int limit, struct chat_msgs *out)
 	out->has_more = n > limit;
 }
 
+/* The page's two statements (chat_conv_page); DB_INVALID or DB_NOTFOUND as it answers. */
+static enum db_err
+conv_page_calls(const char *user_id, const char *conv_id, int list_limit, int limit,
+    const char *before, struct db_call calls[2], struct db_args args[2])
+{
+	enum db_err e;
+
+	if ((e = conv_list_call(user_id, list_limit, 0, &args[0], &calls[0])) != DB_OK)
+		return e;
+	return msg_page_call(user_id, conv_id, limit, before, true, &args[1], &calls[1]);
+}
+
 size_t
 chat_conv_page_reads(const char *user_id, const char *conv_id, int list_limit, int limit,
     const char *before, struct db_call calls[2], struct db_args args[2])
 {
-	if (conv_list_call(user_id, list_limit, 0, &args[0], &calls[0]) != DB_OK ||
-	    msg_page_call(user_id, conv_id, limit, before, true, &args[1], &calls[1]) != DB_OK)
-		return 0;
-	return 2;
+	return conv_page_calls(user_id, conv_id, list_limit, limit, before, calls, args) ==
+	    DB_OK ? 2 : 0;
 }
 
 enum db_err
@@ -771,8 +781,7 @@ chat_conv_page(struct db *db, const char *user_id, const char *conv_id, int list
 
 	memset(convs, 0, sizeof *convs);
 	memset(msgs, 0, sizeof *msgs);
-	if ((e = conv_list_call(user_id, list_limit, 0, &args[0], &calls[0])) != DB_OK ||
-	    (e = msg_page_call(user_id, conv_id, limit, before, true, &args[1], &calls[1])) != DB_OK)
+	if ((e = conv_page_calls(user_id, conv_id, list_limit, limit, before, calls, args)) != DB_OK)
 		return e;
 	/* Both reads in one round trip: a wake-up of PostgreSQL and of this thread fewer. */
 	if ((e = db_query_all(db, calls, 2)) != DB_OK)

@@ -409,15 +409,6 @@ h_api_conv_delete(struct req *r)
 
 /* ---- messages ---- */
 
-/* The "before" query parameter: NULL when absent or empty. */
-static const char *
-query_before(const struct req *r)
-{
-	const char *before = req_query(r, "before");
-
-	return before != NULL && before[0] != '\0' ? before : NULL;
-}
-
 size_t
 reads_api_msg_list(const struct req *r, const char *user_id, struct db_call *calls,
     struct db_args *args)
@@ -426,14 +417,14 @@ reads_api_msg_list(const struct req *r, const char *user_id, struct db_call *cal
 
 	if (query_long(r, "limit", 1, CHAT_PAGE_MAX, CHAT_PAGE_DEFAULT, &limit) != 0)
 		return 0;
-	return chat_msg_list_reads(user_id, req_param(r, "id"), (int)limit, query_before(r),
+	return chat_msg_list_reads(user_id, req_param(r, "id"), (int)limit, req_query_set(r, "before"),
 	    &calls[0], &args[0]);
 }
 
 void
 h_api_msg_list(struct req *r)
 {
-	const char *before = query_before(r);
+	const char *before = req_query_set(r, "before");
 	struct buf out = BUF_INIT;
 	long limit;
 	enum db_err e;

@@ -566,7 +566,7 @@ struct conv_form {
 static void
 render_conversation(struct req *r, int status, const struct conv_form *cf)
 {
-	const char *id = req_param(r, "id"), *before = req_query(r, "before");
+	const char *id = req_param(r, "id"), *before = req_query_set(r, "before");
 	struct json_object *d, *form;
 	struct chat_convs convs, one = { 0 };
 	struct conv_views sidebar;
@@ -579,8 +579,6 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 	size_t i;
 	enum db_err e;
 
-	if (before != NULL && *before == '\0')
-		before = NULL;
 	if ((e = chat_conv_page(r->w->db, r->user->id, id, LIST_LIMIT, CHAT_PAGE_DEFAULT, before,
 	    &convs, &msgs)) != DB_OK) {
 		store_failed(r, e, "conversation");
@@ -655,12 +653,8 @@ size_t
 reads_chat_conversation(const struct req *r, const char *user_id, struct db_call *calls,
     struct db_args *args)
 {
-	const char *before = req_query(r, "before");
-
-	if (before != NULL && *before == '\0')
-		before = NULL;
 	return chat_conv_page_reads(user_id, req_param(r, "id"), LIST_LIMIT, CHAT_PAGE_DEFAULT,
-	    before, calls, args);
+	    req_query_set(r, "before"), calls, args);
 }
 
 void

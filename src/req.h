@@ -108,5 +108,7 @@ const char *req_env(const struct req *r, const char *name);
 const char *req_form(const struct req *r, const char *name);
 /* A query parameter, or NULL. */
 const char *req_query(const struct req *r, const char *name);
+/* A query parameter, NULL when absent or empty. */
+const char *req_query_set(const struct req *r, const char *name);
 
 #endif

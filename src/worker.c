@@ -86,6 +86,14 @@ req_query(const struct req *r, const char *name)
 	return kvlist_get(&r->query, name);
 }
 
+const char *
+req_query_set(const struct req *r, const char *name)
+{
+	const char *v = kvlist_get(&r->query, name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
 bool
 req_wants_json(const struct req *r)
 {

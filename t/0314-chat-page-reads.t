@@ -45,12 +45,8 @@ page_ok() {
 
 page_ok "first load"
 
-# Every statement logged with its virtual transaction: statements sent together before one
-# sync share an implicit transaction, so the two reads share an id when they were pipelined.
-sql "ALTER SYSTEM SET log_statement = 'all'" >/dev/null
-sql "ALTER SYSTEM SET log_line_prefix = '[vxid %v] '" >/dev/null
-sql "SELECT pg_reload_conf()" >/dev/null
-sleep 0.5
+# Every statement logged with its virtual transaction: reads that were pipelined share one.
+pg_log_statements
 log=$(pg_server_log)
 
 # logged_load LABEL: page_ok LABEL, then sets list_vxid, msgs_vxid and session_vxid: the
@@ -61,14 +57,9 @@ logged_load() {
 	page_ok "$1"
 	sleep 0.3
 	lines=$(tail -n +"$((mark + 1))" "$log")
-	list_vxid=$(vxid_of chat_conv_list "$lines")
-	msgs_vxid=$(vxid_of chat_msg_page "$lines")
-	session_vxid=$(vxid_of session_get "$lines")
-}
-
-# vxid_of STATEMENT LOG_LINES: the virtual transaction of STATEMENT's last execution.
-vxid_of() {
-	grep "execute $1" <<<"$2" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/'
+	list_vxid=$(statement_vxid chat_conv_list "$lines")
+	msgs_vxid=$(statement_vxid chat_msg_page "$lines")
+	session_vxid=$(statement_vxid session_get "$lines")
 }
 
 logged_load "a load once the statements are prepared"
@@ -87,8 +78,8 @@ post_logged() {
 	answer=$(jq -r .assistant_message.content <<<"$BODY")
 	sleep 0.3
 	lines=$(tail -n +"$((mark + 1))" "$log")
-	context_vxid=$(vxid_of chat_exchange_context "$lines")
-	tasks_vxid=$(vxid_of 'tasks_list_[a-z]*' "$lines")
+	context_vxid=$(statement_vxid chat_exchange_context "$lines")
+	tasks_vxid=$(statement_vxid 'tasks_list_[a-z]*' "$lines")
 }
 
 api POST /api/v1/conversations '{"title": "Asking"}'

@@ -43,12 +43,8 @@ COOKIE_JAR=$STRANGER_JAR http POST /api/v1/conversations -H "X-CSRF-Token: $CSRF
 S=$(jq -r .id <<<"$BODY")
 [ -n "$S" ] && [ "$S" != null ] || bail "the stranger has no conversation: $STATUS $BODY"
 
-# Every statement logged with its virtual transaction: statements sent together before one
-# sync share an implicit transaction, so a shared id means one round trip.
-sql "ALTER SYSTEM SET log_statement = 'all'" >/dev/null
-sql "ALTER SYSTEM SET log_line_prefix = '[vxid %v] '" >/dev/null
-sql "SELECT pg_reload_conf()" >/dev/null
-sleep 0.5
+# Every statement logged with its virtual transaction: a shared one means one round trip.
+pg_log_statements
 log=$(pg_server_log)
 
 # logged CMD...: runs CMD, then sets LINES to what PostgreSQL logged meanwhile.
@@ -62,7 +58,7 @@ logged() {
 
 # vxid_of STATEMENT: the virtual transaction of STATEMENT's last execution in LINES.
 vxid_of() {
-	grep -E "execute $1:" <<<"$LINES" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/'
+	statement_vxid "$1" "$LINES"
 }
 
 # runs_of STATEMENT: how many times STATEMENT ran in LINES.

@@ -454,6 +454,22 @@ pg_server_log() {
 	echo "$_harness_pgbase/log"
 }
 
+# pg_log_statements: from now on the server logs every statement (to pg_server_log) after
+# its virtual transaction, "[vxid N/M] ": statements sent together before one sync share an
+# implicit transaction, so a shared id shows they went in one round trip.
+pg_log_statements() {
+	sql "ALTER SYSTEM SET log_statement = 'all'" >/dev/null &&
+	    sql "ALTER SYSTEM SET log_line_prefix = '[vxid %v] '" >/dev/null &&
+	    sql "SELECT pg_reload_conf()" >/dev/null || bail "cannot turn on statement logging"
+	sleep 0.5
+}
+
+# statement_vxid STATEMENT LINES: the virtual transaction of the last execution of the
+# prepared statement named STATEMENT (an extended regular expression) in LINES of that log.
+statement_vxid() {
+	grep -E "execute $1:" <<<"$2" | tail -n 1 | sed -E 's/^\[vxid ([^]]*)\].*/\1/'
+}
+
 # sql QUERY [PSQL ARGS...]: runs one query against the test database; prints rows unaligned.
 sql() {
 	local q=$1
