@@ -43,6 +43,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "PARLEY_LOG_LEVEL", CFG_LEVEL, "info", false, OFF(log_level), 0, 0 },
 	{ "PARLEY_MAX_BODY", CFG_LONG, "1048576", false, OFF(max_body), 1024, 1L << 30 },
 	{ "PARLEY_DB_PREPARE", CFG_BOOL, "1", false, OFF(prepared_statements), 0, 0 },
+	{ "PARLEY_DB_CONNECTIONS", CFG_LONG, "4", false, OFF(db_connections), 0, 1024 },
 	{ "PARLEY_SESSION_IDLE", CFG_LONG, "604800", false, OFF(session_idle), 1, 1L << 31 },
 	{ "PARLEY_SESSION_ABSOLUTE", CFG_LONG, "2592000", false, OFF(session_absolute), 1, 1L << 31 },
 	{ "PARLEY_HASH_CONCURRENCY", CFG_LONG, "2", false, OFF(hash_concurrency), 1, 64 },

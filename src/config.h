@@ -21,6 +21,7 @@ struct config {
 	enum log_level	 log_level;		/* PARLEY_LOG_LEVEL */
 	long		 max_body;		/* PARLEY_MAX_BODY (bytes) */
 	bool		 prepared_statements;	/* PARLEY_DB_PREPARE */
+	long		 db_connections;	/* PARLEY_DB_CONNECTIONS: shared per worker; 0: per thread */
 	long		 session_idle;		/* PARLEY_SESSION_IDLE (seconds) */
 	long		 session_absolute;	/* PARLEY_SESSION_ABSOLUTE (seconds) */
 	long		 hash_concurrency;	/* PARLEY_HASH_CONCURRENCY */

@@ -2,6 +2,7 @@
 #include "db.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,13 @@
 /* Seconds libpq waits for a connection before giving up (DATABASE_URL may override). */
 #define DB_CONNECT_TIMEOUT	"5"
 
+/*
+ * How long a statement waits for a pooled connection before it uses its
+ * thread's own: far longer than any short request holds one, far shorter
+ * than anything a person would notice.
+ */
+#define DB_POOL_WAIT_MS		250
+
 struct db_stmt {
 	char	*name;
 	char	*sql;
@@ -42,14 +50,44 @@ struct db_kept {
 	PGresult	*res;
 };
 
+/*
+ * A connection and what the server keeps for it: prepared statements. A
+ * handle works on one link at a time; links move between a pool and the
+ * handles that borrow them by value.
+ */
+struct db_link {
+	PGconn		*conn;
+	bool		 broken;	/* the connection was lost: re-open on next use */
+	struct db_stmt	*stmts;		/* statements prepared on this connection */
+	size_t		 nstmts, capstmts;
+};
+
+/* Which link a handle works on. */
+enum db_using {
+	DB_USING_NONE,		/* none yet: the next statement borrows one from the pool */
+	DB_USING_POOLED,	/* a pool's, until db_release */
+	DB_USING_OWN,		/* the handle's own (no pool, pinned, or the pool stayed empty) */
+};
+
+/*
+ * Links lent to the handles of one worker process's threads. Free links
+ * sit in links[0..nfree); the rest are out with a handle.
+ */
+struct db_pool {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 freed;
+	struct db_link	*links;
+	size_t		 size, nfree;
+};
+
 struct db {
 	char		*conninfo;
 	bool		 prepare;
-	PGconn		*conn;
-	bool		 broken;	/* the connection was lost: re-open on next use */
+	struct db_link	 l;		/* the link statements go to (see using) */
+	struct db_link	 own;		/* the handle's own link while it works on a pooled one */
+	enum db_using	 using;
+	struct db_pool	*pool;		/* NULL: always the own link */
 	bool		 in_tx;		/* between a successful db_begin and commit/rollback */
-	struct db_stmt	*stmts;		/* statements prepared on this connection */
-	size_t		 nstmts, capstmts;
 	char		*errmsg;	/* last error's primary message, or NULL */
 	char		*constraint;	/* last error's constraint name, or NULL */
 	struct db_kept	 kept[DB_AHEAD_MAX];	/* results read ahead (db_ahead_keep) */
@@ -97,28 +135,174 @@ db_new(const char *conninfo, bool prepare)
 
 	db->conninfo = xstrdup(conninfo != NULL ? conninfo : "");
 	db->prepare = prepare;
+	db->using = DB_USING_OWN;
 	return db;
 }
 
 static void
-db_forget_stmts(struct db *db)
+link_forget_stmts(struct db_link *l)
 {
-	for (size_t i = 0; i < db->nstmts; i++) {
-		free(db->stmts[i].name);
-		free(db->stmts[i].sql);
+	for (size_t i = 0; i < l->nstmts; i++) {
+		free(l->stmts[i].name);
+		free(l->stmts[i].sql);
 	}
-	db->nstmts = 0;
+	l->nstmts = 0;
+}
+
+/* Closes the connection (if open); the link can be connected again. */
+static void
+link_close(struct db_link *l)
+{
+	if (l->conn != NULL)
+		PQfinish(l->conn);
+	l->conn = NULL;
+	l->broken = false;
+	link_forget_stmts(l);
+}
+
+static void
+link_free(struct db_link *l)
+{
+	link_close(l);
+	free(l->stmts);
+	memset(l, 0, sizeof *l);
 }
 
 static void
 db_close(struct db *db)
 {
-	if (db->conn != NULL)
-		PQfinish(db->conn);
-	db->conn = NULL;
-	db->broken = false;
+	link_close(&db->l);
 	db->in_tx = false;
-	db_forget_stmts(db);
+}
+
+struct db_pool *
+db_pool_new(size_t size)
+{
+	struct db_pool *p;
+
+	if (size == 0)
+		return NULL;
+	p = xcalloc(1, sizeof *p);
+	if (pthread_mutex_init(&p->mu, NULL) != 0 || pthread_cond_init(&p->freed, NULL) != 0) {
+		log_error("db: cannot set up the connection pool's lock");
+		free(p);
+		return NULL;
+	}
+	p->links = xcalloc(size, sizeof *p->links);
+	p->size = size;
+	p->nfree = size;
+	return p;
+}
+
+void
+db_pool_free(struct db_pool *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->nfree; i++)
+		link_free(&p->links[i]);
+	if (p->nfree != p->size)
+		log_error("db: pool freed with %zu connections still lent", p->size - p->nfree);
+	free(p->links);
+	pthread_cond_destroy(&p->freed);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+void
+db_use_pool(struct db *db, struct db_pool *pool)
+{
+	db_release(db);
+	if (db->using == DB_USING_OWN && pool != NULL) {
+		db->own = db->l;
+		memset(&db->l, 0, sizeof db->l);
+		db->using = DB_USING_NONE;
+	}
+	db->pool = pool;
+}
+
+/*
+ * Gives the handle a link when it has none: a pooled one, waiting up to
+ * DB_POOL_WAIT_MS for one to come back; past that, its own, so that a
+ * request held somewhere it should not be slows others down a little but
+ * never stops them.
+ */
+static void
+db_take(struct db *db)
+{
+	struct db_pool *p = db->pool;
+	struct timespec until;
+	int rc = 0;
+
+	if (db->using != DB_USING_NONE)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += DB_POOL_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&p->mu);
+	while (p->nfree == 0 && rc == 0)
+		rc = pthread_cond_timedwait(&p->freed, &p->mu, &until);
+	if (p->nfree > 0) {
+		db->l = p->links[--p->nfree];
+		pthread_mutex_unlock(&p->mu);
+		db->using = DB_USING_POOLED;
+		return;
+	}
+	pthread_mutex_unlock(&p->mu);
+	log_debug("db: no pooled connection came free in %d ms; using the thread's own",
+	    DB_POOL_WAIT_MS);
+	db->l = db->own;
+	memset(&db->own, 0, sizeof db->own);
+	db->using = DB_USING_OWN;
+}
+
+void
+db_release(struct db *db)
+{
+	struct db_pool *p = db->pool;
+
+	if (p == NULL || db->using == DB_USING_NONE)
+		return;
+	/*
+	 * A transaction left open (a handler that failed between BEGIN and
+	 * COMMIT) must not reach the next borrower: its connection goes.
+	 */
+	if (db->in_tx || (db->l.conn != NULL && !db->l.broken &&
+	    PQtransactionStatus(db->l.conn) != PQTRANS_IDLE)) {
+		log_warn("db: connection given back inside a transaction; closing it");
+		db_close(db);
+	}
+	if (db->using == DB_USING_OWN) {
+		/*
+		 * Closed: kept open, every thread that ever streamed an answer
+		 * would hold a connection, as many as there are threads.
+		 */
+		db_close(db);
+		db->own = db->l;
+	} else {
+		pthread_mutex_lock(&p->mu);
+		p->links[p->nfree++] = db->l;
+		pthread_cond_signal(&p->freed);
+		pthread_mutex_unlock(&p->mu);
+	}
+	memset(&db->l, 0, sizeof db->l);
+	db->using = DB_USING_NONE;
+}
+
+void
+db_pin(struct db *db)
+{
+	if (db->pool == NULL || db->using == DB_USING_OWN)
+		return;
+	if (db->in_tx) {
+		log_error("db: pin inside a transaction; kept the pooled connection");
+		return;
+	}
+	db_release(db);
+	db->l = db->own;
+	memset(&db->own, 0, sizeof db->own);
+	db->using = DB_USING_OWN;
 }
 
 void
@@ -127,8 +311,9 @@ db_free(struct db *db)
 	if (db == NULL)
 		return;
 	db_ahead_drop(db);
-	db_close(db);
-	free(db->stmts);
+	db_release(db);
+	link_free(&db->l);
+	link_free(&db->own);
 	free(db->conninfo);
 	free(db->errmsg);
 	free(db->constraint);
@@ -199,24 +384,24 @@ db_connect(struct db *db)
 	PGresult *res;
 
 	db_close(db);
-	db->conn = PQconnectdbParams(keys, vals, 1);
-	if (db->conn == NULL) {
+	db->l.conn = PQconnectdbParams(keys, vals, 1);
+	if (db->l.conn == NULL) {
 		db_set_errmsg(db, "out of memory");
 		log_error("db: cannot connect: out of memory");
 		return DB_UNAVAILABLE;
 	}
-	if (PQstatus(db->conn) != CONNECTION_OK) {
+	if (PQstatus(db->l.conn) != CONNECTION_OK) {
 		/* libpq's message names host and user, never the password. */
-		db_set_errmsg(db, PQerrorMessage(db->conn));
+		db_set_errmsg(db, PQerrorMessage(db->l.conn));
 		log_error("db: cannot connect: %s", db->errmsg);
 		db_close(db);
 		return DB_UNAVAILABLE;
 	}
-	PQsetNoticeReceiver(db->conn, db_notice, NULL);
+	PQsetNoticeReceiver(db->l.conn, db_notice, NULL);
 	/* Timestamps come back as "... +00", which db_row_json turns into "...Z". */
-	res = PQexec(db->conn, "SET TIME ZONE 'UTC'; SET DateStyle TO ISO, YMD");
+	res = PQexec(db->l.conn, "SET TIME ZONE 'UTC'; SET DateStyle TO ISO, YMD");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		db_set_errmsg(db, PQerrorMessage(db->conn));
+		db_set_errmsg(db, PQerrorMessage(db->l.conn));
 		log_error("db: cannot set up the session: %s", db->errmsg);
 		PQclear(res);
 		db_close(db);
@@ -229,8 +414,10 @@ db_connect(struct db *db)
 enum db_err
 db_ensure(struct db *db)
 {
-	if (db->conn != NULL && !db->broken && PQstatus(db->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+	if (db->using == DB_USING_NONE)
+		db_take(db);
+	if (db->l.conn != NULL && !db->l.broken && PQstatus(db->l.conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->l.conn) == PQTRANS_IDLE) {
 		/*
 		 * Between transactions, notice a server that went away (restart,
 		 * terminated backend) before the next statement fails on it: its
@@ -238,23 +425,23 @@ db_ensure(struct db *db)
 		 * connection by the next. The socket is non-blocking inside
 		 * libpq, so this never waits.
 		 */
-		for (int i = 0; i < 2 && !db->broken; i++) {
-			if (PQconsumeInput(db->conn) == 0)
-				db->broken = true;
-			else if (!PQisBusy(db->conn) && PQstatus(db->conn) != CONNECTION_OK)
-				db->broken = true;
+		for (int i = 0; i < 2 && !db->l.broken; i++) {
+			if (PQconsumeInput(db->l.conn) == 0)
+				db->l.broken = true;
+			else if (!PQisBusy(db->l.conn) && PQstatus(db->l.conn) != CONNECTION_OK)
+				db->l.broken = true;
 		}
 	}
-	if (db->conn != NULL && !db->broken && PQstatus(db->conn) == CONNECTION_OK)
+	if (db->l.conn != NULL && !db->l.broken && PQstatus(db->l.conn) == CONNECTION_OK)
 		return DB_OK;
 	if (db->in_tx) {
 		/* Never carry on a transaction's remaining statements on a new connection. */
-		db->broken = true;
+		db->l.broken = true;
 		if (db->errmsg == NULL)
 			db_set_errmsg(db, "connection lost inside a transaction");
 		return DB_UNAVAILABLE;
 	}
-	if (db->conn != NULL)
+	if (db->l.conn != NULL)
 		log_warn("db: connection lost; reconnecting");
 	return db_connect(db);
 }
@@ -262,7 +449,7 @@ db_ensure(struct db *db)
 PGconn *
 db_conn(struct db *db)
 {
-	return db->conn;
+	return db->l.conn;
 }
 
 static bool
@@ -291,12 +478,12 @@ db_fail(struct db *db, const PGresult *res, const char *what)
 		cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 	}
 	if (msg == NULL)
-		msg = PQerrorMessage(db->conn);
+		msg = PQerrorMessage(db->l.conn);
 	db_set_errmsg(db, msg);
 	free(db->constraint);
 	db->constraint = cons != NULL ? xstrdup(cons) : NULL;
 
-	if (PQstatus(db->conn) != CONNECTION_OK ||
+	if (PQstatus(db->l.conn) != CONNECTION_OK ||
 	    (state != NULL && (strncmp(state, "08", 2) == 0 ||
 	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
 	    strcmp(state, "57P03") == 0)) || (state == NULL && res == NULL))
@@ -313,7 +500,7 @@ db_fail(struct db *db, const PGresult *res, const char *what)
 
 	switch (e) {
 	case DB_UNAVAILABLE:
-		db->broken = true;
+		db->l.broken = true;
 		log_error("db: %s: connection lost: %s", what, db->errmsg);
 		break;
 	case DB_CONFLICT:
@@ -333,32 +520,32 @@ db_fail(struct db *db, const PGresult *res, const char *what)
 static const struct db_stmt *
 db_find_stmt(const struct db *db, const char *name)
 {
-	for (size_t i = 0; i < db->nstmts; i++)
-		if (strcmp(db->stmts[i].name, name) == 0)
-			return &db->stmts[i];
+	for (size_t i = 0; i < db->l.nstmts; i++)
+		if (strcmp(db->l.stmts[i].name, name) == 0)
+			return &db->l.stmts[i];
 	return NULL;
 }
 
 static void
 db_remember_stmt(struct db *db, const char *name, const char *sql)
 {
-	if (db->nstmts == db->capstmts) {
-		db->capstmts = db->capstmts ? db->capstmts * 2 : 32;
-		db->stmts = xrealloc(db->stmts, db->capstmts * sizeof *db->stmts);
+	if (db->l.nstmts == db->l.capstmts) {
+		db->l.capstmts = db->l.capstmts ? db->l.capstmts * 2 : 32;
+		db->l.stmts = xrealloc(db->l.stmts, db->l.capstmts * sizeof *db->l.stmts);
 	}
-	db->stmts[db->nstmts].name = xstrdup(name);
-	db->stmts[db->nstmts].sql = xstrdup(sql);
-	db->nstmts++;
+	db->l.stmts[db->l.nstmts].name = xstrdup(name);
+	db->l.stmts[db->l.nstmts].sql = xstrdup(sql);
+	db->l.nstmts++;
 }
 
 static void
 db_forget_stmt(struct db *db, const char *name)
 {
-	for (size_t i = 0; i < db->nstmts; i++) {
-		if (strcmp(db->stmts[i].name, name) == 0) {
-			free(db->stmts[i].name);
-			free(db->stmts[i].sql);
-			db->stmts[i] = db->stmts[--db->nstmts];
+	for (size_t i = 0; i < db->l.nstmts; i++) {
+		if (strcmp(db->l.stmts[i].name, name) == 0) {
+			free(db->l.stmts[i].name);
+			free(db->l.stmts[i].sql);
+			db->l.stmts[i] = db->l.stmts[--db->l.nstmts];
 			return;
 		}
 	}
@@ -382,7 +569,7 @@ db_exec_prepared(struct db *db, const char *name, const char *sql,
 
 	*prep_failed = false;
 	if (st == NULL) {
-		res = PQprepare(db->conn, name, sql, nparams, NULL);
+		res = PQprepare(db->l.conn, name, sql, nparams, NULL);
 		if (!db_res_ok(res)) {
 			*prep_failed = true;
 			return res;
@@ -390,7 +577,7 @@ db_exec_prepared(struct db *db, const char *name, const char *sql,
 		PQclear(res);
 		db_remember_stmt(db, name, sql);
 	}
-	return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+	return PQexecPrepared(db->l.conn, name, nparams, params, NULL, NULL, 0);
 }
 
 /* True when a result kept for k answers call: the same statement and parameters. */
@@ -524,7 +711,7 @@ db_query(struct db *db, const char *name, const char *sql,
 		}
 	}
 	if (!use_prepared) {
-		r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+		r = PQexecParams(db->l.conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	} else {
 		r = db_exec_prepared(db, name, sql, nparams, params, &prep_failed);
 		/*
@@ -534,7 +721,7 @@ db_query(struct db *db, const char *name, const char *sql,
 		 * transaction was aborted by the failure.
 		 */
 		if (!db_res_ok(r) && !prep_failed && r != NULL &&
-		    PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+		    PQtransactionStatus(db->l.conn) == PQTRANS_IDLE) {
 			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 			bool gone = state != NULL && strcmp(state, "26000") == 0;
 			bool stale = state != NULL && strcmp(state, "0A000") == 0;
@@ -542,7 +729,7 @@ db_query(struct db *db, const char *name, const char *sql,
 				PQclear(r);
 				if (stale) {
 					char *q = xasprintf("DEALLOCATE \"%s\"", name);
-					PQclear(PQexec(db->conn, q));
+					PQclear(PQexec(db->l.conn, q));
 					free(q);
 				}
 				db_forget_stmt(db, name);
@@ -576,19 +763,19 @@ db_pipeline(struct db *db, struct db_call *calls, size_t n)
 	bool ok = true;
 	size_t i;
 
-	if (PQenterPipelineMode(db->conn) != 1)
+	if (PQenterPipelineMode(db->l.conn) != 1)
 		return false;
 	for (i = 0; i < n && ok; i++)
-		ok = PQsendQueryPrepared(db->conn, calls[i].name, calls[i].nparams,
+		ok = PQsendQueryPrepared(db->l.conn, calls[i].name, calls[i].nparams,
 		    calls[i].params, NULL, NULL, 0) == 1;
-	if (!ok || PQpipelineSync(db->conn) != 1) {
+	if (!ok || PQpipelineSync(db->l.conn) != 1) {
 		/* Nothing reliable is left on this connection: open a new one next. */
-		db->broken = true;
+		db->l.broken = true;
 		return false;
 	}
 	/* Each statement's result and the NULL after it, then the sync point. */
 	for (i = 0; i < n; i++) {
-		while ((r = PQgetResult(db->conn)) != NULL) {
+		while ((r = PQgetResult(db->l.conn)) != NULL) {
 			if (calls[i].res == NULL && PQresultStatus(r) == PGRES_TUPLES_OK) {
 				calls[i].res = r;
 				continue;
@@ -599,12 +786,12 @@ db_pipeline(struct db *db, struct db_call *calls, size_t n)
 		if (calls[i].res == NULL)
 			ok = false;
 	}
-	r = PQgetResult(db->conn);
+	r = PQgetResult(db->l.conn);
 	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC)
 		ok = false;
 	PQclear(r);
-	if (PQexitPipelineMode(db->conn) != 1) {
-		db->broken = true;
+	if (PQexitPipelineMode(db->l.conn) != 1) {
+		db->l.broken = true;
 		ok = false;
 	}
 	if (!ok)
@@ -617,11 +804,13 @@ db_pipeline(struct db *db, struct db_call *calls, size_t n)
 #endif
 
 bool
-db_pipelines(const struct db *db, const struct db_call *calls, size_t n)
+db_pipelines(struct db *db, const struct db_call *calls, size_t n)
 {
 #ifdef HAVE_PQENTERPIPELINEMODE
-	if (n < 2 || !db->prepare || db->in_tx || db->broken || db->conn == NULL ||
-	    PQstatus(db->conn) != CONNECTION_OK || PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+	if (db->using == DB_USING_NONE && n >= 2 && db->prepare)
+		db_take(db);
+	if (n < 2 || !db->prepare || db->in_tx || db->l.broken || db->l.conn == NULL ||
+	    PQstatus(db->l.conn) != CONNECTION_OK || PQtransactionStatus(db->l.conn) != PQTRANS_IDLE)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		const struct db_stmt *st = calls[i].name != NULL ?
@@ -701,16 +890,16 @@ db_commit(struct db *db)
 		db->in_tx = false;
 		return e;
 	}
-	if (PQtransactionStatus(db->conn) == PQTRANS_INERROR) {
+	if (PQtransactionStatus(db->l.conn) == PQTRANS_INERROR) {
 		/* COMMIT of a failed transaction "succeeds" as ROLLBACK; say so. */
-		r = PQexec(db->conn, "ROLLBACK");
+		r = PQexec(db->l.conn, "ROLLBACK");
 		PQclear(r);
 		db->in_tx = false;
 		db_set_errmsg(db, "commit of a failed transaction");
 		log_error("db: commit of a failed transaction; rolled back");
 		return DB_ERROR;
 	}
-	r = PQexec(db->conn, "COMMIT");
+	r = PQexec(db->l.conn, "COMMIT");
 	db->in_tx = false;
 	if (!db_res_ok(r)) {
 		/* Deferred constraints are checked here. */
@@ -730,14 +919,14 @@ db_rollback(struct db *db)
 
 	/* Keeps the error that led here, so callers can still read it. */
 	db->in_tx = false;
-	if (db->conn == NULL || db->broken || PQstatus(db->conn) != CONNECTION_OK)
+	if (db->l.conn == NULL || db->l.broken || PQstatus(db->l.conn) != CONNECTION_OK)
 		return DB_OK;	/* the server rolled back when the connection went */
-	if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+	if (PQtransactionStatus(db->l.conn) == PQTRANS_IDLE)
 		return DB_OK;
-	r = PQexec(db->conn, "ROLLBACK");
+	r = PQexec(db->l.conn, "ROLLBACK");
 	if (!db_res_ok(r)) {
-		db->broken = true;
-		log_error("db: rollback failed: %s", PQerrorMessage(db->conn));
+		db->l.broken = true;
+		log_error("db: rollback failed: %s", PQerrorMessage(db->l.conn));
 		e = DB_UNAVAILABLE;
 	}
 	PQclear(r);

@@ -1,4 +1,4 @@
-/* db.h: the data layer every store uses: one PostgreSQL connection per thread. */
+/* db.h: the data layer every store uses: a handle per thread, on connections a worker's threads share. */
 #ifndef PARLEY_DB_H
 #define PARLEY_DB_H
 
@@ -24,6 +24,36 @@ struct db;
 /* A handle that connects lazily on first use. conninfo is copied. Never NULL. */
 struct db	*db_new(const char *conninfo, bool prepare);
 void		 db_free(struct db *db);		/* accepts NULL; closes the connection */
+
+/*
+ * Connections that the handles of one worker process's threads borrow for a
+ * request's statements (see db_use_pool): at most size at once, opened on
+ * first use. size 0: NULL, no pool. Free it after every handle using it.
+ */
+struct db_pool;
+struct db_pool	*db_pool_new(size_t size);
+void		 db_pool_free(struct db_pool *pool);	/* accepts NULL */
+/*
+ * From now on the handle borrows a pooled connection for its next statement
+ * and keeps it until db_release; NULL: it keeps a connection of its own.
+ * When no pooled connection comes free within a quarter second, it uses its
+ * own for the time being, so that a slow holder never stops the others.
+ */
+void		 db_use_pool(struct db *db, struct db_pool *pool);
+/*
+ * Done with the connection for now: a borrowed one goes back to the pool
+ * (closed first if a transaction was left open). Call it at the end of every
+ * request and before any wait that needs no database (a model's answer, a
+ * slow client). Harmless without a pool or a connection.
+ */
+void		 db_release(struct db *db);
+/*
+ * Until the next db_release, the handle's own connection instead of a pooled
+ * one: for LISTEN, whose notifications must reach this handle alone, and for
+ * long work that goes back to the database from time to time. Outside a
+ * transaction only.
+ */
+void		 db_pin(struct db *db);
 
 /* Connects if needed and checks the connection; DB_OK or DB_UNAVAILABLE. */
 enum db_err	 db_ensure(struct db *db);
@@ -65,7 +95,7 @@ struct db_call {
  */
 enum db_err	 db_query_all(struct db *db, struct db_call *calls, size_t n);
 /* Whether db_query_all would send these in one round trip now (connected, all prepared). */
-bool		 db_pipelines(const struct db *db, const struct db_call *calls, size_t n);
+bool		 db_pipelines(struct db *db, const struct db_call *calls, size_t n);
 
 /*
  * Room for one db_call's parameters: their pointers, and the text of up to

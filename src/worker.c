@@ -294,8 +294,9 @@ worker_serve(struct worker *w, FCGX_Request *fr)
 		(void)parse_cookies(cookie, &r.cookies);	/* a cookie bomb drops the extras */
 
 	dispatch(&r);
-	resp_finish(&r);
 	db_ahead_drop(w->db);	/* what the handler did not use is no one else's */
+	db_release(w->db);	/* before the answer goes out to a client that may be slow */
+	resp_finish(&r);
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	log_access(r.request_id, r.method, r.path, r.status,
@@ -408,6 +409,7 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 	sigset_t waitset, old;
 	pthread_attr_t attr;
 	struct slot *slots;
+	struct db_pool *pool;
 	atomic_int stop = 0;
 	int sig, started = 0;
 
@@ -446,6 +448,7 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 		log_warn("worker: cannot set the C library's trim and mmap thresholds");
 #endif
 	slots = xcalloc((size_t)nthreads, sizeof *slots);
+	pool = db_pool_new((size_t)app->cfg->db_connections);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 1024 * 1024);
 	for (int i = 0; i < nthreads; i++) {
@@ -455,6 +458,7 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 		s->w.index = i;
 		s->w.app = app;
 		s->w.db = db_new(app->cfg->database_url, app->cfg->prepared_statements);
+		db_use_pool(s->w.db, pool);
 		buf_init(&s->w.out);
 		buf_init(&s->w.hdr);
 		buf_init(&s->w.page);
@@ -517,6 +521,7 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 		buf_free(&slots[i].w.page);
 	}
 	free(slots);
+	db_pool_free(pool);
 	(void)old;
 	return 0;
 }
