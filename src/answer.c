@@ -367,9 +367,12 @@ listen_chan(struct db *db, const char *cmd, const char *chan)
 {
 	char sql[96];
 
-	/* Notifications must reach this thread alone, for as long as it waits. */
-	if (strcmp(cmd, "LISTEN") == 0)
-		db_pin(db);
+	/*
+	 * Notifications must reach this thread alone, for as long as it waits;
+	 * when they cannot, the row is read as it is read anyway.
+	 */
+	if (strcmp(cmd, "LISTEN") == 0 && !db_pin(db))
+		return;
 	/* Channels are "prefix_" and hex digits only, so quoting is enough. */
 	snprintf(sql, sizeof sql, "%s \"%s\"", cmd, chan);
 	if (db_query(db, NULL, sql, 0, NULL, NULL) != DB_OK)

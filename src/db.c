@@ -1,4 +1,4 @@
-/* db.c: one lazily opened PostgreSQL connection, prepared statements, error mapping, rows as JSON. */
+/* db.c: handles on lazily opened PostgreSQL connections (pooled or their own), statements, rows as JSON. */
 #include "db.h"
 
 #include <errno.h>
@@ -78,6 +78,8 @@ struct db_pool {
 	pthread_cond_t	 freed;
 	struct db_link	*links;
 	size_t		 size, nfree;
+	unsigned long	 waited_out;	/* waits that ended without a connection, since warned */
+	struct timespec	 warned;	/* when that was last logged (CLOCK_MONOTONIC) */
 };
 
 struct db {
@@ -86,6 +88,7 @@ struct db {
 	struct db_link	 l;		/* the link statements go to (see using) */
 	struct db_link	 own;		/* the handle's own link while it works on a pooled one */
 	enum db_using	 using;
+	bool		 pinned;	/* on the own link until the request ends (db_pin) */
 	struct db_pool	*pool;		/* NULL: always the own link */
 	bool		 in_tx;		/* between a successful db_begin and commit/rollback */
 	char		*errmsg;	/* last error's primary message, or NULL */
@@ -178,12 +181,27 @@ db_close(struct db *db)
 struct db_pool *
 db_pool_new(size_t size)
 {
+	pthread_condattr_t ca;
 	struct db_pool *p;
+	bool ok;
 
 	if (size == 0)
 		return NULL;
 	p = xcalloc(1, sizeof *p);
-	if (pthread_mutex_init(&p->mu, NULL) != 0 || pthread_cond_init(&p->freed, NULL) != 0) {
+	/* The wait for a connection is measured on a clock that never steps. */
+	if (pthread_condattr_init(&ca) != 0) {
+		log_error("db: cannot set up the connection pool's lock");
+		free(p);
+		return NULL;
+	}
+	ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+	    pthread_mutex_init(&p->mu, NULL) == 0;
+	if (ok && pthread_cond_init(&p->freed, &ca) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		ok = false;
+	}
+	pthread_condattr_destroy(&ca);
+	if (!ok) {
 		log_error("db: cannot set up the connection pool's lock");
 		free(p);
 		return NULL;
@@ -209,11 +227,47 @@ db_pool_free(struct db_pool *p)
 	free(p);
 }
 
+/* Gives a pooled link back, waking one thread that waits for it. */
+static void
+pool_put(struct db_pool *p, const struct db_link *l)
+{
+	pthread_mutex_lock(&p->mu);
+	p->links[p->nfree++] = *l;
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/*
+ * Puts the handle's link away: a pooled one back in its pool, its own one
+ * closed. Kept open, it would hold a LISTEN past the request (whose
+ * notifications would then pile up in the server), and every thread that
+ * ever streamed an answer or found the pool short would keep a connection:
+ * as many as there are threads, which the pool is there to avoid.
+ */
+static void
+db_put_link(struct db *db)
+{
+	if (db->using == DB_USING_POOLED) {
+		pool_put(db->pool, &db->l);
+	} else {
+		db_close(db);
+		db->own = db->l;
+	}
+	memset(&db->l, 0, sizeof db->l);
+	db->using = DB_USING_NONE;
+	db->pinned = false;
+}
+
 void
 db_use_pool(struct db *db, struct db_pool *pool)
 {
-	db_release(db);
-	if (db->using == DB_USING_OWN && pool != NULL) {
+	db_request_end(db);
+	if (db->pool != NULL && db->using == DB_USING_NONE) {
+		db->l = db->own;
+		memset(&db->own, 0, sizeof db->own);
+		db->using = DB_USING_OWN;
+	}
+	if (pool != NULL) {
 		db->own = db->l;
 		memset(&db->l, 0, sizeof db->l);
 		db->using = DB_USING_NONE;
@@ -224,8 +278,7 @@ db_use_pool(struct db *db, struct db_pool *pool)
 /*
  * Gives the handle a link when it has none: a pooled one, waiting up to
  * DB_POOL_WAIT_MS for one to come back; past that, its own, so that a
- * request held somewhere it should not be slows others down a little but
- * never stops them.
+ * request held up somewhere never stops the others.
  */
 static void
 db_take(struct db *db)
@@ -236,7 +289,7 @@ db_take(struct db *db)
 
 	if (db->using != DB_USING_NONE)
 		return;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_nsec += DB_POOL_WAIT_MS * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
@@ -249,20 +302,37 @@ db_take(struct db *db)
 		db->using = DB_USING_POOLED;
 		return;
 	}
+	/* Said at most once a minute: an operator should hear the pool is too small. */
+	p->waited_out++;
+	if (p->warned.tv_sec == 0 || until.tv_sec - p->warned.tv_sec >= 60) {
+		log_warn("db: %lu time(s) no pooled connection came free within %d ms; the"
+		    " thread's own connection was used (raise PARLEY_DB_CONNECTIONS?)",
+		    p->waited_out, DB_POOL_WAIT_MS);
+		p->warned = until;
+		p->waited_out = 0;
+	}
 	pthread_mutex_unlock(&p->mu);
-	log_debug("db: no pooled connection came free in %d ms; using the thread's own",
-	    DB_POOL_WAIT_MS);
 	db->l = db->own;
 	memset(&db->own, 0, sizeof db->own);
 	db->using = DB_USING_OWN;
 }
 
-void
+bool
 db_release(struct db *db)
 {
-	struct db_pool *p = db->pool;
+	if (db->pool == NULL || db->using == DB_USING_NONE || db->pinned)
+		return db->pool == NULL || db->using == DB_USING_NONE;
+	if (db->in_tx || (db->l.conn != NULL && !db->l.broken &&
+	    PQtransactionStatus(db->l.conn) != PQTRANS_IDLE))
+		return false;
+	db_put_link(db);
+	return true;
+}
 
-	if (p == NULL || db->using == DB_USING_NONE)
+void
+db_request_end(struct db *db)
+{
+	if (db->pool == NULL || db->using == DB_USING_NONE)
 		return;
 	/*
 	 * A transaction left open (a handler that failed between BEGIN and
@@ -270,39 +340,30 @@ db_release(struct db *db)
 	 */
 	if (db->in_tx || (db->l.conn != NULL && !db->l.broken &&
 	    PQtransactionStatus(db->l.conn) != PQTRANS_IDLE)) {
-		log_warn("db: connection given back inside a transaction; closing it");
+		log_warn("db: a request ended inside a transaction; its connection is closed");
 		db_close(db);
 	}
-	if (db->using == DB_USING_OWN) {
-		/*
-		 * Closed: kept open, every thread that ever streamed an answer
-		 * would hold a connection, as many as there are threads.
-		 */
-		db_close(db);
-		db->own = db->l;
-	} else {
-		pthread_mutex_lock(&p->mu);
-		p->links[p->nfree++] = db->l;
-		pthread_cond_signal(&p->freed);
-		pthread_mutex_unlock(&p->mu);
-	}
-	memset(&db->l, 0, sizeof db->l);
-	db->using = DB_USING_NONE;
+	db_put_link(db);
 }
 
-void
+bool
 db_pin(struct db *db)
 {
-	if (db->pool == NULL || db->using == DB_USING_OWN)
-		return;
+	if (db->pool == NULL || db->pinned)
+		return true;
 	if (db->in_tx) {
 		log_error("db: pin inside a transaction; kept the pooled connection");
-		return;
+		return false;
 	}
-	db_release(db);
-	db->l = db->own;
-	memset(&db->own, 0, sizeof db->own);
-	db->using = DB_USING_OWN;
+	if (db->using == DB_USING_POOLED)
+		db_put_link(db);
+	if (db->using == DB_USING_NONE) {
+		db->l = db->own;
+		memset(&db->own, 0, sizeof db->own);
+		db->using = DB_USING_OWN;
+	}
+	db->pinned = true;
+	return true;
 }
 
 void
@@ -311,7 +372,7 @@ db_free(struct db *db)
 	if (db == NULL)
 		return;
 	db_ahead_drop(db);
-	db_release(db);
+	db_request_end(db);
 	link_free(&db->l);
 	link_free(&db->own);
 	free(db->conninfo);

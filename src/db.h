@@ -35,25 +35,34 @@ struct db_pool	*db_pool_new(size_t size);
 void		 db_pool_free(struct db_pool *pool);	/* accepts NULL */
 /*
  * From now on the handle borrows a pooled connection for its next statement
- * and keeps it until db_release; NULL: it keeps a connection of its own.
- * When no pooled connection comes free within a quarter second, it uses its
- * own for the time being, so that a slow holder never stops the others.
+ * and keeps it until db_release or db_request_end; NULL: it keeps a
+ * connection of its own. When no pooled connection comes free within a
+ * quarter second, it uses its own for the time being (and says so in the
+ * log, at most once a minute), so that one held up never stops the others.
  */
 void		 db_use_pool(struct db *db, struct db_pool *pool);
 /*
- * Done with the connection for now: a borrowed one goes back to the pool
- * (closed first if a transaction was left open). Call it at the end of every
- * request and before any wait that needs no database (a model's answer, a
- * slow client). Harmless without a pool or a connection.
+ * Done with the connection for now: a borrowed one goes back to the pool,
+ * and the next statement borrows again. Call it before any wait that needs
+ * no database (a password hash, a model's answer, a write to a client that
+ * may be slow). Inside a transaction it keeps the connection and returns
+ * false; true otherwise. Harmless without a pool, and when pinned.
  */
-void		 db_release(struct db *db);
+bool		 db_release(struct db *db);
 /*
- * Until the next db_release, the handle's own connection instead of a pooled
- * one: for LISTEN, whose notifications must reach this handle alone, and for
+ * The request is over: as db_release, and a transaction left open is given
+ * up with its connection (logged), so that it never reaches the next
+ * borrower; a pinned connection is closed. Call it at the end of every
+ * request.
+ */
+void		 db_request_end(struct db *db);
+/*
+ * Until db_request_end, the handle's own connection instead of a pooled one:
+ * for LISTEN, whose notifications must reach this handle alone, and for
  * long work that goes back to the database from time to time. Outside a
  * transaction only.
  */
-void		 db_pin(struct db *db);
+bool		 db_pin(struct db *db);	/* false (and logged): inside a transaction, not pinned */
 
 /* Connects if needed and checks the connection; DB_OK or DB_UNAVAILABLE. */
 enum db_err	 db_ensure(struct db *db);

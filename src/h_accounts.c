@@ -215,7 +215,7 @@ do_register(struct req *r, struct outcome *o)
 			goto out;
 		}
 	}
-	db_release(r->w->db);	/* hashing takes a while and needs no connection */
+	(void)db_release(r->w->db);	/* hashing takes a while and needs no connection */
 	if (auth_hash_password(r->w->app->hash_gate, password, hash) == -1) {
 		fail_busy(o);
 		goto out;
@@ -271,7 +271,7 @@ recheck_password(struct req *r, struct outcome *o, const char *field, const char
 		fail_db(o, e);
 		return AUTH_BUSY;
 	}
-	db_release(r->w->db);	/* hashing takes a while and needs no connection */
+	(void)db_release(r->w->db);	/* hashing takes a while and needs no connection */
 	chk = strlen(password) > AUTH_PASSWORD_MAX ? AUTH_NO_MATCH :
 	    auth_verify_password(r->w->app->hash_gate, hash, password);
 	free(hash);
@@ -330,7 +330,7 @@ do_login(struct req *r, struct outcome *o)
 	}
 	}
 
-	db_release(db);	/* hashing takes a while and needs no connection */
+	(void)db_release(db);	/* hashing takes a while and needs no connection */
 	if (strlen(password) > AUTH_PASSWORD_MAX) {
 		chk = AUTH_NO_MATCH;		/* no password that long was ever accepted */
 	} else if (found) {
@@ -804,7 +804,7 @@ h_account_password(struct req *r)
 		account_fail(r, &o, NULL);
 		return;
 	}
-	db_release(r->w->db);	/* hashing takes a while and needs no connection */
+	(void)db_release(r->w->db);	/* hashing takes a while and needs no connection */
 	if (auth_hash_password(r->w->app->hash_gate, neu, hash) == -1) {
 		fail_busy(&o);
 		account_fail(r, &o, NULL);

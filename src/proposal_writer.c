@@ -1373,7 +1373,7 @@ proposal_write_section(struct worker *w, const char *user_id, struct json_object
 		rq.msgs = &msg;
 		rq.nmsgs = 1;
 		rq.tools = false;
-		db_release(w->db);	/* no connection held while the model writes */
+		(void)db_release(w->db);	/* no connection held while the model writes */
 		(void)llm_complete(w, &rq, NULL, &lr);
 		free(ask);
 		u.tokens_prompt = lr.tokens_prompt;

@@ -160,6 +160,17 @@ writev_all(int fd, struct iovec *iov, int n)
 }
 
 /*
+ * Writes that can wait on a slow client hold no pooled connection (outside
+ * a transaction); the next statement borrows one again.
+ */
+static void
+release_db(struct req *r)
+{
+	if (r->w != NULL && r->w->db != NULL)
+		(void)db_release(r->w->db);
+}
+
+/*
  * A body larger than libfcgi's 8 KB buffer, which would leave in a write(2)
  * (and a wake-up of nginx) per 8 KB: the head libfcgi holds goes first, then
  * the body as FastCGI stdout records of up to 64 KB in one writev(2). The
@@ -215,6 +226,7 @@ resp_send(struct req *r, int status, const char *ctype, const char *body, size_t
 	if (len == 0 || strcmp(r->method, "HEAD") == 0)
 		return;
 	if (len > 8192 && r->fcgx->ipcFd >= 0) {
+		release_db(r);
 		if (send_large_body(r, body, len) == -1) {
 			/*
 			 * Part of a record may have gone out, and libfcgi, which
@@ -361,6 +373,7 @@ resp_error(struct req *r, int status, const char *code, const char *fmt, ...)
 int
 resp_stream_begin(struct req *r, int status, const char *ctype)
 {
+	release_db(r);
 	r->streaming = true;
 	resp_header(r, "Cache-Control", "no-cache, no-store");
 	resp_header(r, "X-Accel-Buffering", "no");
@@ -378,6 +391,7 @@ resp_stream_write(struct req *r, const char *data, size_t len)
 {
 	if (r->client_gone || !r->head_sent)
 		return -1;
+	release_db(r);
 	if ((len > 0 && FCGX_PutStr(data, (int)len, r->fcgx->out) < 0) ||
 	    FCGX_FFlush(r->fcgx->out) < 0) {
 		r->client_gone = true;

@@ -295,7 +295,7 @@ worker_serve(struct worker *w, FCGX_Request *fr)
 
 	dispatch(&r);
 	db_ahead_drop(w->db);	/* what the handler did not use is no one else's */
-	db_release(w->db);	/* before the answer goes out to a client that may be slow */
+	db_request_end(w->db);	/* the connection goes back to the pool */
 	resp_finish(&r);
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
