@@ -5,18 +5,10 @@
 # (apart, out of the times, their tokens kept), and nobody sees another person's proposals.
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
+. "$top_srcdir/t/lib/fake_openai.sh"
 
-FAKE=${FAKE_OPENAI:-$top_builddir/t/fake_openai}
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-[ -x "$FAKE" ] || skip_all "t/fake_openai is not built"
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
-
-"$FAKE" -P "$T/fake.port" -s "$T/script" -l "$T/requests.jsonl" >/dev/null 2>"$T/fake.log" &
-track $!
-wait_for 50 test -s "$T/fake.port" || bail "fake_openai did not start"
-export PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$(cat "$T/fake.port")/v1"
-export PARLEY_OPENAI_MODELS=fake-1
-export PARLEY_OPENAI_API_KEY=sk-test-usage
+fake_start
+fake_use sk-test-usage
 export PARLEY_LLM_IDLE_TIMEOUT=2
 unset PARLEY_DEFAULT_MODEL
 

@@ -6,31 +6,15 @@
 # model that stalls while nobody listens, do not keep threads busy for ever.
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
-
-FAKE=${FAKE_OPENAI:-$top_builddir/t/fake_openai}
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-[ -x "$FAKE" ] || skip_all "t/fake_openai is not built"
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+. "$top_srcdir/t/lib/fake_openai.sh"
 
 WORKERS=2
 THREADS=4
 MAX_ANSWER=16384
 
-# fake_start [PORT]: starts the fake provider (on PORT, or a free one); sets FAKE_PID, PORT.
-fake_start() {
-	rm -f "$T/fake.port"
-	"$FAKE" -P "$T/fake.port" ${1:+-p "$1"} -s "$T/script" -l "$T/requests.jsonl" \
-	    >/dev/null 2>>"$T/fake.log" &
-	FAKE_PID=$!
-	track "$FAKE_PID"
-	wait_for 50 test -s "$T/fake.port" || bail "fake_openai did not start"
-	PORT=$(cat "$T/fake.port")
-}
 : >"$T/script"
 fake_start
-export PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1"
-export PARLEY_OPENAI_MODELS=fake-1
-export PARLEY_OPENAI_API_KEY=sk-test-secret
+fake_use sk-test-secret
 export PARLEY_LLM_IDLE_TIMEOUT=2
 export PARLEY_LLM_CONNECT_TIMEOUT=2
 export PARLEY_LLM_MAX_ANSWER=$MAX_ANSWER
