@@ -189,18 +189,16 @@ db_pool_new(size_t size)
 		return NULL;
 	p = xcalloc(1, sizeof *p);
 	/* The wait for a connection is measured on a clock that never steps. */
-	if (pthread_condattr_init(&ca) != 0) {
-		log_error("db: cannot set up the connection pool's lock");
-		free(p);
-		return NULL;
+	ok = pthread_condattr_init(&ca) == 0;
+	if (ok) {
+		ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+		    pthread_cond_init(&p->freed, &ca) == 0;
+		pthread_condattr_destroy(&ca);
 	}
-	ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
-	    pthread_mutex_init(&p->mu, NULL) == 0;
-	if (ok && pthread_cond_init(&p->freed, &ca) != 0) {
-		pthread_mutex_destroy(&p->mu);
+	if (ok && pthread_mutex_init(&p->mu, NULL) != 0) {
+		pthread_cond_destroy(&p->freed);
 		ok = false;
 	}
-	pthread_condattr_destroy(&ca);
 	if (!ok) {
 		log_error("db: cannot set up the connection pool's lock");
 		free(p);
@@ -225,6 +223,23 @@ db_pool_free(struct db_pool *p)
 	pthread_cond_destroy(&p->freed);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
+}
+
+/* Moves the handle onto its own link (which it has none of while on another). */
+static void
+db_use_own(struct db *db)
+{
+	db->l = db->own;
+	memset(&db->own, 0, sizeof db->own);
+	db->using = DB_USING_OWN;
+}
+
+/* Whether the link is inside a transaction, or a command of one (as far as libpq knows). */
+static bool
+db_tx_open(const struct db *db)
+{
+	return db->in_tx || (db->l.conn != NULL && !db->l.broken &&
+	    PQtransactionStatus(db->l.conn) != PQTRANS_IDLE);
 }
 
 /* Gives a pooled link back, waking one thread that waits for it. */
@@ -262,11 +277,8 @@ void
 db_use_pool(struct db *db, struct db_pool *pool)
 {
 	db_request_end(db);
-	if (db->pool != NULL && db->using == DB_USING_NONE) {
-		db->l = db->own;
-		memset(&db->own, 0, sizeof db->own);
-		db->using = DB_USING_OWN;
-	}
+	if (db->pool != NULL && db->using == DB_USING_NONE)
+		db_use_own(db);
 	if (pool != NULL) {
 		db->own = db->l;
 		memset(&db->l, 0, sizeof db->l);
@@ -312,18 +324,15 @@ db_take(struct db *db)
 		p->waited_out = 0;
 	}
 	pthread_mutex_unlock(&p->mu);
-	db->l = db->own;
-	memset(&db->own, 0, sizeof db->own);
-	db->using = DB_USING_OWN;
+	db_use_own(db);
 }
 
 bool
 db_release(struct db *db)
 {
 	if (db->pool == NULL || db->using == DB_USING_NONE || db->pinned)
-		return db->pool == NULL || db->using == DB_USING_NONE;
-	if (db->in_tx || (db->l.conn != NULL && !db->l.broken &&
-	    PQtransactionStatus(db->l.conn) != PQTRANS_IDLE))
+		return true;
+	if (db_tx_open(db))
 		return false;
 	db_put_link(db);
 	return true;
@@ -338,8 +347,7 @@ db_request_end(struct db *db)
 	 * A transaction left open (a handler that failed between BEGIN and
 	 * COMMIT) must not reach the next borrower: its connection goes.
 	 */
-	if (db->in_tx || (db->l.conn != NULL && !db->l.broken &&
-	    PQtransactionStatus(db->l.conn) != PQTRANS_IDLE)) {
+	if (db_tx_open(db)) {
 		log_warn("db: a request ended inside a transaction; its connection is closed");
 		db_close(db);
 	}
@@ -357,11 +365,8 @@ db_pin(struct db *db)
 	}
 	if (db->using == DB_USING_POOLED)
 		db_put_link(db);
-	if (db->using == DB_USING_NONE) {
-		db->l = db->own;
-		memset(&db->own, 0, sizeof db->own);
-		db->using = DB_USING_OWN;
-	}
+	if (db->using == DB_USING_NONE)
+		db_use_own(db);
 	db->pinned = true;
 	return true;
 }
