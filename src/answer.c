@@ -1,26 +1,23 @@
 /* answer.c: writes one answer for the server, saves it as it grows, and lets anyone stop or follow it. */
 #include "answer.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <json-c/json.h>
-#include <libpq-fe.h>
 
 #include "buf.h"
 #include "chat.h"
 #include "config.h"
 #include "jfield.h"
 #include "llm.h"
-#include "llm_builtin.h"
 #include "log.h"
 #include "markdown.h"
+#include "notify.h"
+#include "prefetch.h"
 #include "req.h"
-#include "tasks.h"
 #include "tools.h"
 #include "xalloc.h"
 
@@ -64,7 +61,6 @@ struct answer {
 	char			*override;	/* its model override, or NULL */
 	struct json_object	*hist;		/* the history before it */
 	char			*name;		/* the owner's name, or NULL */
-	struct tools_ahead	 ahead;		/* the task list read with the context */
 	struct timespec		 last_save;
 	struct timespec		 last_check;
 	struct timespec		 last_tick;
@@ -184,101 +180,42 @@ answer_begin(struct worker *w, const char *user_id, const char *conv_id,
 	return DB_OK;
 }
 
-/* True for a model that answers in process, at once (no network). */
-static bool
-model_is_builtin(const char *model)
-{
-	return model != NULL && strncmp(model, "builtin/", 8) == 0;
-}
-
-/*
- * Whether the builtin model's answer to content starts by listing tasks:
- * then *call reads that list (*f) for the person in params[0], so that the
- * read can go along with the context's.
- */
-static bool
-builtin_lists_first(const char *content, const char *const *params, struct db_call *call,
-    enum task_filter *f)
-{
-	struct builtin_parse p;
-	bool lists;
-
-	builtin_parse(content, &p);
-	lists = p.intent == BI_LIST && p.filter != NULL && task_filter_parse(p.filter, f) == 0;
-	builtin_parse_free(&p);
-	if (lists)
-		tasks_list_call(*f, params, call);
-	return lists;
-}
-
-size_t
-answer_whole_reads(const char *user_id, const char *conv_id, const char *content,
-    const char *model, struct db_call calls[2], struct db_args args[2])
-{
-	enum task_filter filter;
-	char *text;
-	bool lists;
-
-	if (model != NULL && model[0] != '\0' && !model_is_builtin(model))
-		return 0;
-	if (content == NULL || !chat_id_valid(conv_id))
-		return 0;
-	chat_exchange_context_call(user_id, conv_id, &args[0], &calls[0]);
-	args[1].params[0] = user_id;
-	text = trimmed(content);
-	lists = builtin_lists_first(text, args[1].params, &calls[1], &filter);
-	free(text);
-	return lists ? 2 : 1;
-}
-
 enum db_err
 answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
     const char *content, const char *model, struct answer **out)
 {
-	struct json_object *hist = NULL, *ahead = NULL;
+	struct json_object *hist = NULL;
 	struct answer *a;
-	struct db_call list = { 0 };
-	const char *list_params[] = { user_id };
+	struct prefetch pf = { 0 };
 	char *def = NULL, *name = NULL, *text;
-	enum task_filter filter = TASK_ALL;
-	bool read_ahead;
 	enum db_err e;
 
 	if (model != NULL && model[0] == '\0')
 		model = NULL;
-	if (model != NULL && !model_is_builtin(model))
+	if (model != NULL && !llm_model_is_builtin(model))
 		return answer_begin(w, user_id, conv_id, content, model, out);
 	if (answer_invalid(w->app->cfg, content, model, NULL) != NULL)
 		return DB_INVALID;
 	if (!chat_id_valid(conv_id))
 		return DB_NOTFOUND;
-	text = trimmed(content);
 	/*
 	 * The new message is the 50th of the history. A question the builtin
 	 * model answers with the task list has that list read in the same round
-	 * trip (wasted only when the conversation turns out to use another
-	 * model).
+	 * trip, for the list tool (wasted only when the conversation turns out
+	 * to use another model).
 	 */
-	read_ahead = builtin_lists_first(text, list_params, &list, &filter);
-	e = chat_exchange_context(w->db, user_id, conv_id, read_ahead ? &list : NULL,
-	    &def, &hist, &name);
-	if (read_ahead && list.res != NULL) {
-		if (e == DB_OK)
-			ahead = tasks_list_rows(list.res);
-		PQclear(list.res);
-	}
-	if (e != DB_OK) {
-		free(text);
+	prefetch_builtin_answer(&pf, user_id, conv_id, content, model);
+	prefetch_now(w->db, &pf);
+	e = chat_exchange_context(w->db, user_id, conv_id, &def, &hist, &name);
+	if (e != DB_OK)
 		return e;
-	}
-	if (model == NULL && !model_is_builtin(def)) {
+	if (model == NULL && !llm_model_is_builtin(def)) {
 		free(def);
 		free(name);
-		free(text);
 		json_object_put(hist);
-		json_object_put(ahead);
 		return answer_begin(w, user_id, conv_id, content, NULL, out);
 	}
+	text = trimmed(content);
 	a = xcalloc(1, sizeof *a);
 	a->w = w;
 	a->user_id = xstrdup(user_id);
@@ -290,8 +227,6 @@ answer_begin_whole(struct worker *w, const char *user_id, const char *conv_id,
 	a->override = model != NULL ? xstrdup(model) : NULL;
 	a->hist = hist;
 	a->name = name;
-	a->ahead.filter = filter;
-	a->ahead.items = ahead;
 	free(def);
 	*out = a;
 	return DB_OK;
@@ -352,74 +287,11 @@ answer_free(struct answer *a)
 	json_object_put(a->asst_msg);
 	json_object_put(a->actions);
 	json_object_put(a->hist);
-	json_object_put(a->ahead.items);
 	free(a->content);
 	free(a->override);
 	free(a->name);
 	buf_free(&a->text);
 	free(a);
-}
-
-/* ---- notifications ---- */
-
-static void
-listen_chan(struct db *db, const char *cmd, const char *chan)
-{
-	char sql[96];
-
-	/*
-	 * Notifications must reach this thread alone, for as long as it waits;
-	 * when they cannot, the row is read as it is read anyway.
-	 */
-	if (strcmp(cmd, "LISTEN") == 0 && !db_pin(db))
-		return;
-	/* Channels are "prefix_" and hex digits only, so quoting is enough. */
-	snprintf(sql, sizeof sql, "%s \"%s\"", cmd, chan);
-	if (db_query(db, NULL, sql, 0, NULL, NULL) != DB_OK)
-		log_debug("answer: %s %s failed (the row is polled instead)", cmd, chan);
-}
-
-/* Reads what arrived on the connection; returns how many notifications there were. */
-static int
-drain_notifies(struct db *db)
-{
-	PGconn *conn = db_conn(db);
-	PGnotify *n;
-	int count = 0;
-
-	if (conn == NULL || PQconsumeInput(conn) == 0)
-		return 0;
-	while ((n = PQnotifies(conn)) != NULL) {
-		count++;
-		PQfreemem(n);
-	}
-	return count;
-}
-
-/* Waits up to ms for a notification on this thread's connection; returns how many came. */
-static int
-wait_notify(struct db *db, long ms)
-{
-	PGconn *conn = db_conn(db);
-	struct pollfd pfd;
-	int got, rc;
-
-	if ((got = drain_notifies(db)) > 0)
-		return got;
-	if (conn == NULL || PQsocket(conn) < 0) {
-		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-		return 0;
-	}
-	pfd.fd = PQsocket(conn);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	rc = poll(&pfd, 1, (int)ms);
-	if (rc < 0 && errno != EINTR)
-		log_warn("answer: poll: %s", strerror(errno));
-	if (rc <= 0)
-		return 0;
-	return drain_notifies(db);
 }
 
 /* ---- writing ---- */
@@ -525,7 +397,7 @@ sink_tool(void *ctx, const char *name, struct json_object *args, char **note)
 	struct answer *a = ctx;
 	char *result, *n = NULL;
 
-	result = tools_run_ahead(a->w, a->user_id, name, args, &a->ahead, &n);
+	result = tools_run(a->w, a->user_id, name, args, &n);
 	if (n != NULL) {
 		struct json_object *o = json_object_new_object();
 
@@ -546,9 +418,6 @@ static bool
 sink_cancelled(void *ctx)
 {
 	struct answer *a = ctx;
-	PGconn *conn;
-	PGnotify *n;
-
 	if (a->tick != NULL && ms_since(&a->last_tick) >= TICK_MS) {
 		now(&a->last_tick);
 		a->tick(a->tick_ctx);
@@ -556,13 +425,8 @@ sink_cancelled(void *ctx)
 	if (a->stop)
 		return true;
 	/* The quick way: a NOTIFY on this thread's connection. */
-	if ((conn = db_conn(a->w->db)) != NULL && PQconsumeInput(conn) != 0) {
-		while ((n = PQnotifies(conn)) != NULL) {
-			if (strcmp(n->relname, a->stop_chan) == 0)
-				a->stop = true;
-			PQfreemem(n);
-		}
-	}
+	if (notify_seen(a->w->db, a->stop_chan))
+		a->stop = true;
 	if (a->stop)
 		return true;
 	/* Text that came before a pause is stored now rather than at the next delta. */
@@ -652,9 +516,9 @@ answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_objec
 	 * listener every NOTIFY of the database wakes) would cost more than the
 	 * answer. The row's stop flag is still read by every save.
 	 */
-	listening = !a->whole && !model_is_builtin(a->model);
+	listening = !a->whole && !llm_model_is_builtin(a->model);
 	if (listening)
-		listen_chan(w->db, "LISTEN", a->stop_chan);
+		(void)notify_listen(w->db, a->stop_chan);
 
 	if (a->whole) {
 		struct json_object *o = json_object_new_object();
@@ -759,8 +623,7 @@ answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_objec
 	if (e != DB_OK && e != DB_NOTFOUND)
 		log_error("answer %s: cannot store the end: %s", a->id, db_strerror(e));
 	if (listening) {
-		listen_chan(w->db, "UNLISTEN", a->stop_chan);
-		(void)drain_notifies(w->db);
+		notify_unlisten(w->db, a->stop_chan);
 	}
 
 	free(html);
@@ -786,9 +649,7 @@ render_reaped(struct worker *w, const char *user_id, const char *conv_id, const 
 		return;
 	content = jfield_str(m, "content");
 	html = markdown_html(content);
-	(void)db_query(w->db, "answer_reaped_html",
-	    "UPDATE messages SET content_html = $2 WHERE id = $1 AND content_html IS NULL",
-	    DB_P(id, html), NULL);
+	(void)chat_answer_set_html(w->db, id, html);
 	free(html);
 	json_object_put(m);
 }
@@ -803,13 +664,13 @@ answer_stop(struct worker *w, const char *user_id, const char *conv_id,
 	enum db_err e;
 
 	chat_channel("msg", id, chan);
-	listen_chan(w->db, "LISTEN", chan);
+	(void)notify_listen(w->db, chan);
 	e = chat_answer_request_stop(w->db, user_id, conv_id, id, &streaming);
 	now(&t0);
 	while (e == DB_OK && streaming && ms_since(&t0) < wait_ms) {
 		long left = wait_ms - ms_since(&t0);
 
-		(void)wait_notify(w->db, left < 250 ? left : 250);
+		(void)notify_wait(w->db, left < 250 ? left : 250);
 		if ((e = chat_msg_status(w->db, user_id, conv_id, id, status)) != DB_OK)
 			break;
 		streaming = strcmp(status, "streaming") == 0;
@@ -824,8 +685,7 @@ answer_stop(struct worker *w, const char *user_id, const char *conv_id,
 			streaming = false;
 		}
 	}
-	listen_chan(w->db, "UNLISTEN", chan);
-	(void)drain_notifies(w->db);
+	notify_unlisten(w->db, chan);
 	if (e != DB_OK)
 		return e;
 	if (ended != NULL)
@@ -851,7 +711,7 @@ answer_follow(struct worker *w, const char *user_id, const char *conv_id,
 		return DB_NOTFOUND;
 	chat_channel("msg", id, chan);
 	/* Listen first, then read: nothing written in between is missed. */
-	listen_chan(w->db, "LISTEN", chan);
+	(void)notify_listen(w->db, chan);
 	if ((e = chat_msg_get(w->db, user_id, conv_id, id, &m)) != DB_OK)
 		goto out;
 	status = jfield_str(m, "status");
@@ -871,7 +731,7 @@ answer_follow(struct worker *w, const char *user_id, const char *conv_id,
 		long n = 0;
 		int got;
 
-		got = wait_notify(w->db, FOLLOW_POLL_MS);
+		got = notify_wait(w->db, FOLLOW_POLL_MS);
 		if (got == 0 && ms_since(&last_read) < FOLLOW_POLL_MS)
 			continue;
 		now(&last_read);
@@ -910,8 +770,7 @@ answer_follow(struct worker *w, const char *user_id, const char *conv_id,
 	if (cb->done != NULL)
 		(void)cb->done(cb->ctx, m);
 out:
-	listen_chan(w->db, "UNLISTEN", chan);
-	(void)drain_notifies(w->db);
+	notify_unlisten(w->db, chan);
 	json_object_put(m);
 	return e;
 }

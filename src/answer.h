@@ -61,15 +61,6 @@ enum db_err	 answer_begin(struct worker *w, const char *user_id, const char *con
 		    const char *content, const char *model, struct answer **out);
 
 /*
- * The reads answer_begin_whole starts with, for user_id, conv_id, content
- * and model as it would be given them: into calls (their parameters' text
- * in args), to send ahead (db_ahead_keep). Returns how many (1 or 2), or 0
- * when it would read nothing first that way (another provider's model).
- */
-size_t		 answer_whole_reads(const char *user_id, const char *conv_id, const char *content,
-		    const char *model, struct db_call calls[2], struct db_args args[2]);
-
-/*
  * As answer_begin, for a caller that wants only the end (answer_run without
  * a delta callback; no "start" to send). When the model (the override, else
  * the conversation's default) is builtin/parley, which answers at once in

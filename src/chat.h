@@ -285,7 +285,7 @@ struct chat_finish {
 enum db_err	 chat_answer_finish(struct db *db, const char *conv_id, const char *msg_id,
 		    const struct chat_finish *f, struct json_object **final);
 
-/* chat_exchange_context's own read as a statement, to send ahead; args holds its parameters. */
+/* chat_exchange_context's read as a statement, to send ahead (prefetch.c); args holds its parameters. */
 void		 chat_exchange_context_call(const char *user_id, const char *conv_id,
 		    struct db_args *args, struct db_call *call);
 
@@ -295,14 +295,10 @@ void		 chat_exchange_context_call(const char *user_id, const char *conv_id,
  * in one statement. *default_model: the conversation's (caller frees);
  * *msgs: the newest CHAT_HISTORY_MAX - 1 messages as chat_history picks them, oldest first
  * (the new message is not stored yet); *name as chat_history's.
- * DB_NOTFOUND: not the owner's conversation. also (NULL: none) is one more
- * read-only statement sent in the same round trip (db_query_all): its res
- * is set when its read worked, whatever this returns, and the caller
- * clears it; when it failed, res is NULL and the context is read alone.
+ * DB_NOTFOUND: not the owner's conversation.
  */
 enum db_err	 chat_exchange_context(struct db *db, const char *user_id, const char *conv_id,
-		    struct db_call *also, char **default_model, struct json_object **msgs,
-		    char **name);
+		    char **default_model, struct json_object **msgs, char **name);
 
 /*
  * Stores a whole exchange in one transaction: the user message (override
@@ -331,27 +327,10 @@ enum db_err	 chat_answer_request_stop(struct db *db, const char *user_id, const 
  * max_age_s seconds. *reaped: whether it did.
  */
 enum db_err	 chat_answer_reap(struct db *db, const char *msg_id, long max_age_s, bool *reaped);
+/* Stores the HTML of an answer that has none yet (a reaped one, rendered by whoever reaped it). */
+enum db_err	 chat_answer_set_html(struct db *db, const char *msg_id, const char *html);
 
 /* The NOTIFY channels of a message: "msg_<32 hex>" (new content) and "stop_<32 hex>". Out: 64 bytes. */
 void		 chat_channel(const char *prefix, const char *msg_id, char out[64]);
-
-/* ---- usage ---- */
-
-/*
- * The owner's usage:
- *	{"items": [{"model", "answers", "errors", "tokens_prompt",
- *	   "tokens_completion", "tokens_total", "avg_completion_time_ms",
- *	   "p95_completion_time_ms", "avg_time_to_first_token_ms" (or null),
- *	   "estimated" (bool: some counts are estimates)}, ...] by tokens_total desc,
- *	 "totals": {"answers", "tokens_prompt", "tokens_completion", "tokens_total"},
- *	 "daily": [{"date": "YYYY-MM-DD", "tokens_total", "answers"}, ...]
- *	   30 entries, oldest first, ending today (UTC), days without answers as 0}
- * Answers that failed count in "errors" only; stopped ones count as answers.
- * Proposal section requests (proposal_usage) count alongside chat answers;
- * items and totals also carry "sources": {"chat": {...}, "proposals": {...}},
- * each with answers, errors and tokens_total. Failed requests of either kind
- * count in errors only and stay out of the times.
- */
-enum db_err	 chat_usage(struct db *db, const char *user_id, struct json_object **out);
 
 #endif

@@ -341,6 +341,7 @@ db_release(struct db *db)
 void
 db_request_end(struct db *db)
 {
+	db_ahead_drop(db);	/* what the handler did not use is no one else's */
 	if (db->pool == NULL || db->using == DB_USING_NONE)
 		return;
 	/*
@@ -376,7 +377,6 @@ db_free(struct db *db)
 {
 	if (db == NULL)
 		return;
-	db_ahead_drop(db);
 	db_request_end(db);
 	link_free(&db->l);
 	link_free(&db->own);
@@ -928,6 +928,12 @@ db_query_all(struct db *db, struct db_call *calls, size_t n)
 		}
 	}
 	return DB_OK;
+}
+
+enum db_err
+db_ping(struct db *db)
+{
+	return db_query(db, NULL, "SELECT 1", 0, NULL, NULL);
 }
 
 enum db_err

@@ -50,7 +50,8 @@ void		 db_use_pool(struct db *db, struct db_pool *pool);
  */
 bool		 db_release(struct db *db);
 /*
- * The request is over: as db_release, and a transaction left open is given
+ * The request is over: results kept ahead are dropped (db_ahead_keep), the
+ * connection released as by db_release, and a transaction left open is given
  * up with its connection (logged), so that it never reaches the next
  * borrower; a pinned connection is closed. Call it at the end of every
  * request.
@@ -64,6 +65,8 @@ void		 db_request_end(struct db *db);
  */
 bool		 db_pin(struct db *db);	/* false (and logged): inside a transaction, not pinned */
 
+/* Whether the server answers a statement now (for /readyz): DB_OK, or why not. */
+enum db_err	 db_ping(struct db *db);
 /* Connects if needed and checks the connection; DB_OK or DB_UNAVAILABLE. */
 enum db_err	 db_ensure(struct db *db);
 /* The raw connection (after db_ensure returned DB_OK), for LISTEN/NOTIFY and COPY. */
@@ -116,15 +119,15 @@ struct db_args {
 };
 
 /*
- * Results read ahead, for a request whose first statements are known before
- * it is known who asks (session.c sends them with the sign-in check).
+ * Results read ahead (prefetch.c decides what and when; this is where they
+ * wait, because every statement must pass by them).
  * db_ahead_keep takes the results of calls (all cleared) and copies their
  * names and parameters; their sql must be string constants. The next
  * db_query or db_query_all of exactly those statements with exactly those
  * parameters, in that order, gets the kept results instead of asking the
  * server. Any other statement (db_begin too) drops all that is left first,
- * so nothing read before a write is handed out after it; so does
- * db_ahead_drop, at the end of each request.
+ * so nothing read before a write is handed out after it; so do
+ * db_ahead_drop and db_request_end, at the end of each request.
  */
 #define DB_AHEAD_MAX	3
 #define DB_AHEAD_PARAMS	4

@@ -16,8 +16,10 @@
 #include "jfield.h"
 #include "llm.h"
 #include "log.h"
+#include "prefetch.h"
 #include "req.h"
 #include "response.h"
+#include "usage.h"
 #include "xalloc.h"
 
 #define STOP_WAIT_MS	5000	/* how long POST .../stop waits for the writer to store the end */
@@ -69,7 +71,7 @@ query_int(struct req *r, const char *name, long lo, long hi, long def, long *out
 
 /* A model field: NULL when absent or empty; -1 (error added) when not a string or unknown. */
 static int
-model_field(struct req *r, struct form_errors *fe, const char *name, const char **out)
+model_field(const struct req *r, struct form_errors *fe, const char *name, const char **out)
 {
 	bool wrong = false;
 	const char *m = form_str(r, name, &wrong);
@@ -171,7 +173,7 @@ sse_error(struct sse *s, const char *code, const char *message, struct json_obje
 
 /* True when the client asked for a stream: "stream": true, or Accept: text/event-stream. */
 static int
-wants_stream(struct req *r, struct form_errors *fe, bool *stream)
+wants_stream(const struct req *r, struct form_errors *fe, bool *stream)
 {
 	bool present = false, v = false;
 
@@ -277,7 +279,7 @@ h_api_usage(struct req *r)
 	struct json_object *u;
 	enum db_err e;
 
-	if ((e = chat_usage(r->w->db, r->user->id, &u)) != DB_OK) {
+	if ((e = usage_by_model(r->w->db, r->user->id, &u)) != DB_OK) {
 		store_failed(r, e, "usage");
 		return;
 	}
@@ -409,16 +411,15 @@ h_api_conv_delete(struct req *r)
 
 /* ---- messages ---- */
 
-size_t
-reads_api_msg_list(const struct req *r, const char *user_id, struct db_call *calls,
-    struct db_args *args)
+void
+prefetch_api_msg_list(const struct req *r, const char *user_id, struct prefetch *pf)
 {
 	long limit;
 
 	if (query_long(r, "limit", 1, CHAT_PAGE_MAX, CHAT_PAGE_DEFAULT, &limit) != 0)
-		return 0;
-	return chat_msg_list_reads(user_id, req_param(r, "id"), (int)limit, req_query_set(r, "before"),
-	    &calls[0], &args[0]);
+		return;
+	pf->n = chat_msg_list_reads(user_id, req_param(r, "id"), (int)limit,
+	    req_query_set(r, "before"), pf->calls, pf->args);
 }
 
 void
@@ -458,62 +459,70 @@ h_api_msg_get(struct req *r)
 	resp_json(r, 200, m);
 }
 
-size_t
-reads_api_msg_create(const struct req *r, const char *user_id, struct db_call *calls,
-    struct db_args *args)
+/* A new message's fields, as both its handler and its prefetch read them. */
+struct msg_fields {
+	const char	*content;
+	const char	*model;		/* NULL: the conversation's default */
+	bool		 stream;
+};
+
+/* 0 with f set, or -1: the body is not a JSON object. Bad fields go into fe. */
+static int
+msg_fields(const struct req *r, struct form_errors *fe, struct msg_fields *f)
 {
-	struct json_object *stream;
-	const char *content, *model;
+	const char *why, *field;
 	bool wrong = false;
 
+	memset(f, 0, sizeof *f);
+	if (!body_is_object(r))
+		return -1;
+	f->content = form_str(r, "content", &wrong);
+	if (wrong)
+		form_error(fe, "content", "The message must be text.");
+	else if ((why = answer_invalid(r->cfg, f->content, NULL, &field)) != NULL)
+		form_error(fe, field, "%s", why);
+	(void)model_field(r, fe, "model", &f->model);
+	(void)wants_stream(r, fe, &f->stream);
+	return 0;
+}
+
+void
+prefetch_api_msg_create(const struct req *r, const char *user_id, struct prefetch *pf)
+{
+	struct form_errors fe = { 0 };
+	struct msg_fields f;
+
 	/* Only an answer written at once starts with reads: not a stream, nor a 422. */
-	if (!body_is_object(r) || r->json == NULL ||
-	    (r->accept != NULL && strstr(r->accept, "text/event-stream") != NULL))
-		return 0;
-	if (json_object_object_get_ex(r->json, "stream", &stream) &&
-	    !(json_object_is_type(stream, json_type_boolean) && !json_object_get_boolean(stream)))
-		return 0;
-	content = form_str(r, "content", &wrong);
-	if (wrong || content == NULL || answer_invalid(r->cfg, content, NULL, NULL) != NULL)
-		return 0;
-	model = form_str(r, "model", &wrong);
-	if (wrong || (model != NULL && model[0] != '\0' && !llm_model_known(r->cfg, model)))
-		return 0;
-	return answer_whole_reads(user_id, req_param(r, "id"), content, model, calls, args);
+	if (msg_fields(r, &fe, &f) != 0 || fe.n > 0 || f.stream)
+		return;
+	prefetch_builtin_answer(pf, user_id, req_param(r, "id"), f.content, f.model);
 }
 
 void
 h_api_msg_create(struct req *r)
 {
 	struct form_errors fe = { 0 };
-	const char *conv = req_param(r, "id"), *content, *model = NULL, *why, *field;
+	const char *conv = req_param(r, "id");
+	struct msg_fields f;
 	struct answer *a = NULL;
-	bool wrong = false, stream = false;
 	enum db_err e;
 
-	if (!body_is_object(r)) {
+	if (msg_fields(r, &fe, &f) != 0) {
 		resp_error(r, 422, "invalid", "The body must be a JSON object.");
 		return;
 	}
-	content = form_str(r, "content", &wrong);
-	if (wrong)
-		form_error(&fe, "content", "The message must be text.");
-	else if ((why = answer_invalid(r->cfg, content, NULL, &field)) != NULL)
-		form_error(&fe, field, "%s", why);
-	(void)model_field(r, &fe, "model", &model);
-	(void)wants_stream(r, &fe, &stream);
 	if (fe.n > 0) {
 		form_errors_respond(r, &fe);
 		return;
 	}
 	/* Without a stream, the builtin model's answer is stored with its question at once. */
-	e = stream ? answer_begin(r->w, r->user->id, conv, content, model, &a) :
-	    answer_begin_whole(r->w, r->user->id, conv, content, model, &a);
+	e = f.stream ? answer_begin(r->w, r->user->id, conv, f.content, f.model, &a) :
+	    answer_begin_whole(r->w, r->user->id, conv, f.content, f.model, &a);
 	if (e != DB_OK) {
 		store_failed(r, e, "conversation");
 		return;
 	}
-	respond_answer(r, a, stream);
+	respond_answer(r, a, f.stream);
 }
 
 void

@@ -4,8 +4,7 @@
 
 #include <stddef.h>
 
-struct db_args;
-struct db_call;
+struct prefetch;
 struct req;
 
 /*
@@ -28,11 +27,9 @@ void	 h_api_conv_update(struct req *r);	/* PATCH  /api/v1/conversations/{id} {ti
 void	 h_api_conv_delete(struct req *r);	/* DELETE /api/v1/conversations/{id} */
 void	 h_api_msg_list(struct req *r);		/* GET    /api/v1/conversations/{id}/messages?limit=&before= */
 void	 h_api_msg_create(struct req *r);	/* POST   /api/v1/conversations/{id}/messages {content, model?, stream?} */
-/* The reads the two handlers above start with (route_reads_fn). */
-size_t	 reads_api_msg_list(const struct req *r, const char *user_id, struct db_call *calls,
-	    struct db_args *args);
-size_t	 reads_api_msg_create(const struct req *r, const char *user_id, struct db_call *calls,
-	    struct db_args *args);
+/* The reads the two handlers above start with (route_prefetch_fn, prefetch.h). */
+void	 prefetch_api_msg_list(const struct req *r, const char *user_id, struct prefetch *pf);
+void	 prefetch_api_msg_create(const struct req *r, const char *user_id, struct prefetch *pf);
 void	 h_api_regenerate(struct req *r);	/* POST   /api/v1/conversations/{id}/regenerate {model?, stream?} */
 void	 h_api_msg_get(struct req *r);		/* GET    /api/v1/conversations/{id}/messages/{mid} */
 void	 h_api_msg_events(struct req *r);	/* GET    /api/v1/conversations/{id}/messages/{mid}/events */

@@ -16,6 +16,7 @@
 #include "jfield.h"
 #include "llm.h"
 #include "log.h"
+#include "prefetch.h"
 #include "req.h"
 #include "response.h"
 #include "template.h"
@@ -649,12 +650,11 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 	chat_convs_free(&convs);
 }
 
-size_t
-reads_chat_conversation(const struct req *r, const char *user_id, struct db_call *calls,
-    struct db_args *args)
+void
+prefetch_chat_conversation(const struct req *r, const char *user_id, struct prefetch *pf)
 {
-	return chat_conv_page_reads(user_id, req_param(r, "id"), LIST_LIMIT, CHAT_PAGE_DEFAULT,
-	    req_query_set(r, "before"), calls, args);
+	pf->n = chat_conv_page_reads(user_id, req_param(r, "id"), LIST_LIMIT, CHAT_PAGE_DEFAULT,
+	    req_query_set(r, "before"), pf->calls, pf->args);
 }
 
 void

@@ -4,8 +4,7 @@
 
 #include <stddef.h>
 
-struct db_args;
-struct db_call;
+struct prefetch;
 struct req;
 
 /*
@@ -16,9 +15,8 @@ struct req;
 void	 h_chat_page(struct req *r);		/* GET  /chat?q=words */
 void	 h_chat_create(struct req *r);		/* POST /chat {model, title?} -> /chat/{id} */
 void	 h_chat_conversation(struct req *r);	/* GET  /chat/{id}?before={mid} */
-/* The reads h_chat_conversation starts with (route_reads_fn). */
-size_t	 reads_chat_conversation(const struct req *r, const char *user_id,
-	    struct db_call *calls, struct db_args *args);
+/* The reads h_chat_conversation starts with (route_prefetch_fn, prefetch.h). */
+void	 prefetch_chat_conversation(const struct req *r, const char *user_id, struct prefetch *pf);
 /* Waits for the whole answer, then 303 to /chat/{id}#{answer id} (the path without JavaScript). */
 void	 h_chat_send(struct req *r);		/* POST /chat/{id}/messages {content, model} */
 /* ?fragment=1: the message's <li> alone (chat.js swaps it in); otherwise 303 to /chat/{id}#{mid}. */

@@ -13,13 +13,11 @@ h_healthz(struct req *r)
 	resp_send(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
 }
 
-/* GET /readyz: 200 when this thread's database connection answers a query, else 503. */
+/* GET /readyz: 200 when the database answers a query, else 503. */
 void
 h_readyz(struct req *r)
 {
-	enum db_err e = db_query(r->w->db, NULL, "SELECT 1", 0, NULL, NULL);
-
-	if (e != DB_OK) {
+	if (db_ping(r->w->db) != DB_OK) {
 		resp_send(r, 503, "text/plain; charset=utf-8", "database unavailable\n", 21);
 		return;
 	}

@@ -10,53 +10,20 @@
 
 #include "buf.h"
 #include "chart.h"
-#include "chat.h"
 #include "db.h"
 #include "escape.h"
 #include "jfield.h"
 #include "req.h"
 #include "response.h"
+#include "usage.h"
 #include "xalloc.h"
 
-#define DAYS	30
+#define DAYS	USAGE_DAYS
 
 static const char *const months[12] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
-
-/*
- * Tokens per day (UTC) for the last DAYS days ending today, split into
- * prompt and completion, for one model or all ($2 NULL), counting chat
- * answers and proposal sections alike. The store's chat_usage gives only
- * the daily total; the chart stacks the two parts. As in chat_usage's
- * table, the tokens of failed requests count, the requests themselves do not.
- */
-static const char daily_sql[] =
-	"SELECT to_char(d.day, 'YYYY-MM-DD') AS date,"
-	" count(*) FILTER (WHERE u.ok)::bigint AS answers,"
-	" coalesce(sum(u.tokens_prompt), 0)::bigint AS tokens_prompt,"
-	" coalesce(sum(u.tokens_completion), 0)::bigint AS tokens_completion,"
-	" coalesce(sum(u.tokens_total), 0)::bigint AS tokens_total"
-	" FROM generate_series((now() AT TIME ZONE 'UTC')::date - 29,"
-	"  (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d(day)"
-	" LEFT JOIN (SELECT r.tokens_prompt, r.tokens_completion, r.tokens_total,"
-	"  (r.created_at AT TIME ZONE 'UTC')::date AS day, m.status <> 'error' AS ok"
-	"  FROM responses r"
-	"  JOIN messages m ON m.id = r.message_id"
-	"  JOIN conversations c ON c.id = m.conversation_id"
-	"  WHERE c.user_id = $1"
-	"  AND ($2::text IS NULL OR r.model_used = $2)"
-	"  AND r.created_at >= ((now() AT TIME ZONE 'UTC')::date - 29) AT TIME ZONE 'UTC'"
-	"  UNION ALL"
-	"  SELECT p.tokens_prompt, p.tokens_completion, p.tokens_total,"
-	"  (p.created_at AT TIME ZONE 'UTC')::date, p.status <> 'error'"
-	"  FROM proposal_usage p"
-	"  WHERE p.user_id = $1"
-	"  AND ($2::text IS NULL OR p.model_used = $2)"
-	"  AND p.created_at >= ((now() AT TIME ZONE 'UTC')::date - 29) AT TIME ZONE 'UTC'"
-	" ) u ON u.day = d.day::date"
-	" GROUP BY d.day ORDER BY d.day";
 
 /* A number field (int or double); -1 when absent or null. */
 static double
@@ -183,17 +150,13 @@ add_chart(struct req *r, struct json_object *d, const char *model)
 	struct chart c = { 0 };
 	struct json_object *days, *rows;
 	struct buf svg = BUF_INIT;
-	PGresult *res;
 	enum db_err e;
 	long total = 0, answers = 0, best = -1;
 	size_t n, i, best_i = 0;
 	char *heading, *summary, tot[48], best_s[48], ans[48], label[48];
 
-	e = db_query(r->w->db, "usage_daily", daily_sql, DB_P(r->user->id, model), &res);
-	if (e != DB_OK)
+	if ((e = usage_daily(r->w->db, r->user->id, model, &rows)) != DB_OK)
 		return e;
-	rows = db_rows_json(res);
-	PQclear(res);
 	n = json_object_array_length(rows);
 	if (n > DAYS)
 		n = DAYS;
@@ -277,7 +240,7 @@ h_usage_page(struct req *r)
 	size_t n, i;
 	enum db_err e;
 
-	if ((e = chat_usage(r->w->db, r->user->id, &u)) != DB_OK) {
+	if ((e = usage_by_model(r->w->db, r->user->id, &u)) != DB_OK) {
 		resp_error(r, db_err_status(e) == 200 ? 500 : db_err_status(e), "unavailable",
 		    "Your usage could not be read right now. Please try again in a moment.");
 		return;

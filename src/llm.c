@@ -121,6 +121,12 @@ llm_model_known(const struct config *cfg, const char *model)
 	return p->known(cfg, name);
 }
 
+bool
+llm_model_is_builtin(const char *model)
+{
+	return model != NULL && strncmp(model, "builtin/", 8) == 0;
+}
+
 const char *
 llm_default_model(const struct config *cfg)
 {

@@ -69,6 +69,9 @@ int	 llm_complete(struct worker *w, const struct llm_request *req,
 /* True when model is offered by this configuration (builtin/parley or a listed openai/<id>). */
 bool	 llm_model_known(const struct config *cfg, const char *model);
 
+/* True for a model the builtin provider answers, in process and at once (no network). */
+bool	 llm_model_is_builtin(const char *model);
+
 /* The model for new conversations and proposals: PARLEY_DEFAULT_MODEL if known, else builtin/parley. */
 const char *llm_default_model(const struct config *cfg);
 

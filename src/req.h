@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "parse.h"
+#include "prefetch.h"
 #include "router.h"
 
 struct config;
@@ -24,27 +25,16 @@ struct app {
 	struct hash_gate	*hash_gate;
 };
 
-/*
- * Whose a recently checked session or API token was (by its hash): only a
- * guess, for reads sent along with the next check of it (session.c).
- */
-#define WORKER_SEEN	8
-struct seen_signin {
-	char	 hash[65];
-	char	 user_id[37];
-};
-
 /* Per thread; a request is served by exactly one thread, start to end. */
 struct worker {
 	int			 index;
 	const struct app	*app;
-	struct db		*db;		/* this thread's PostgreSQL connection (lazy) */
+	struct db		*db;		/* this thread's database handle: it borrows a pooled connection per request (db.h) */
 	void			*curl;		/* this thread's CURL handle, made by the model client */
 	struct buf		 out;		/* response body scratch, reused between requests */
 	struct buf		 hdr;		/* response header scratch, reused between requests */
 	struct buf		 page;		/* a page's HTML before the layout wraps it, reused */
-	struct seen_signin	 seen[WORKER_SEEN];	/* used round robin from seen_next */
-	unsigned		 seen_next;
+	struct prefetch_seen	 seen;		/* whose recent credentials were (prefetch.h) */
 };
 
 /* The signed-in person, loaded from the session cookie or an API token. */

@@ -8,20 +8,9 @@ struct req;
 
 typedef void (*route_fn)(struct req *);
 
-/*
- * The statements a handler will start with when user_id is the one asking:
- * at most ROUTE_READS_MAX read-only calls (their parameters' text in args),
- * sent in the same round trip as the sign-in check and handed to the
- * handler only when the check names that same person (session.c). Returns
- * how many; 0 when the request will not start with reads. It runs before
- * the request is known to be allowed, so it only predicts: anything it gets
- * wrong is read again by the handler.
- */
-struct db_call;
-struct db_args;
-#define ROUTE_READS_MAX	2
-typedef size_t (*route_reads_fn)(const struct req *, const char *user_id, struct db_call *calls,
-    struct db_args *args);
+/* A route's first reads, to send with the sign-in check: see prefetch.h. */
+struct prefetch;
+typedef void (*route_prefetch_fn)(const struct req *, const char *user_id, struct prefetch *);
 
 /* What the dispatcher checks before calling a handler. */
 enum route_flag {
@@ -36,7 +25,7 @@ struct route {
 	const char	*pattern;	/* "/chat/{id}"; a {name} matches one non-empty segment */
 	route_fn	 fn;
 	unsigned	 flags;
-	route_reads_fn	 reads;		/* NULL: none known before the handler runs */
+	route_prefetch_fn prefetch;	/* NULL: no reads known before the handler runs */
 };
 
 #define ROUTE_MAX_PARAMS 4

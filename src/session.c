@@ -19,6 +19,7 @@
 #include "db.h"
 #include "escape.h"
 #include "log.h"
+#include "prefetch.h"
 #include "response.h"
 #include "xalloc.h"
 
@@ -123,116 +124,17 @@ user_from_row(const PGresult *res)
 	return u;
 }
 
-/* The person whose session or token has this hash was last time, or NULL. */
-static const char *
-seen_get(const struct worker *w, const char *hash)
-{
-	for (size_t i = 0; i < WORKER_SEEN; i++)
-		if (w->seen[i].hash[0] != '\0' && sodium_memcmp(w->seen[i].hash, hash, 64) == 0)
-			return w->seen[i].user_id;
-	return NULL;
-}
-
-/* Remembers who the credential with this hash is (user_id NULL: no one). */
-static void
-seen_set(struct worker *w, const char *hash, const char *user_id)
-{
-	struct seen_signin *s = NULL;
-
-	for (size_t i = 0; i < WORKER_SEEN && s == NULL; i++)
-		if (w->seen[i].hash[0] != '\0' && sodium_memcmp(w->seen[i].hash, hash, 64) == 0)
-			s = &w->seen[i];
-	if (user_id == NULL) {
-		if (s != NULL)
-			memset(s, 0, sizeof *s);
-		return;
-	}
-	if (s == NULL) {
-		s = &w->seen[w->seen_next];
-		w->seen_next = (w->seen_next + 1) % WORKER_SEEN;
-	}
-	snprintf(s->hash, sizeof s->hash, "%s", hash);
-	snprintf(s->user_id, sizeof s->user_id, "%s", user_id);
-}
-
-/*
- * The sign-in check, and with it the route's first reads (route->reads) for
- * the person this credential was last time: one round trip instead of two
- * for a person who keeps using one session or token.
- */
-struct signin {
-	char		 guess[37];
-	struct db_call	 calls[1 + ROUTE_READS_MAX];	/* the check, then the reads */
-	struct db_args	 args[ROUTE_READS_MAX];
-	size_t		 nreads;
-};
-
-/* Runs the check (name, sql, params); *res is its result (caller clears). */
-static enum db_err
-signin_check(struct req *r, struct signin *si, const char *hash, const char *name,
-    const char *sql, int nparams, const char *const *params, PGresult **res)
-{
-	const char *seen;
-	enum db_err e;
-
-	*res = NULL;
-	si->nreads = 0;
-	si->calls[0] = (struct db_call){ name, sql, nparams, params, NULL };
-	if (r->route != NULL && r->route->reads != NULL && (seen = seen_get(r->w, hash)) != NULL) {
-		snprintf(si->guess, sizeof si->guess, "%s", seen);
-		si->nreads = r->route->reads(r, si->guess, si->calls + 1, si->args);
-	}
-	/*
-	 * Only when they all go in one round trip: one after another (statements
-	 * not prepared yet, or preparing off) they would save nothing, and would
-	 * be read even for a check that fails.
-	 */
-	if (si->nreads > 0 && !db_pipelines(r->w->db, si->calls, 1 + si->nreads))
-		si->nreads = 0;
-	if (si->nreads > 0) {
-		e = db_query_all(r->w->db, si->calls, 1 + si->nreads);
-		if (e == DB_OK) {
-			*res = si->calls[0].res;
-			return DB_OK;
-		}
-		si->nreads = 0;
-		/* A read that failed is for the handler to meet; a lost server is everyone's. */
-		if (e == DB_UNAVAILABLE)
-			return e;
-	}
-	return db_query(r->w->db, name, sql, nparams, params, res);
-}
-
-/*
- * After the check: its verdict remembered, and the reads handed to the
- * handler only when they were made for the person it found.
- */
-static void
-signin_done(struct req *r, struct signin *si, const char *hash)
-{
-	seen_set(r->w, hash, r->user != NULL ? r->user->id : NULL);
-	if (si->nreads == 0)
-		return;
-	if (r->user != NULL && strcmp(r->user->id, si->guess) == 0) {
-		db_ahead_keep(r->w->db, si->calls + 1, si->nreads);
-		return;
-	}
-	for (size_t i = 1; i <= si->nreads; i++) {
-		PQclear(si->calls[i].res);
-		si->calls[i].res = NULL;
-	}
-}
-
 static int
 load_bearer(struct req *r, const char *token)
 {
-	struct signin si;
+	struct prefetch_signin ps;
 	char hash[65];
 	PGresult *res;
 	enum db_err e;
 
 	session_hash_token(token, hash);
-	e = signin_check(r, &si, hash, "token_get", sql_token_get, DB_P(hash), &res);
+	e = prefetch_signin(r, &ps, hash, &(struct db_call){ "token_get", sql_token_get, DB_P(hash),
+	    NULL }, &res);
 	if (e != DB_OK) {
 		resp_error(r, db_err_status(e) == 503 ? 503 : 500, "unavailable",
 		    "The database is not answering; try again in a moment.");
@@ -240,7 +142,7 @@ load_bearer(struct req *r, const char *token)
 	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		signin_done(r, &si, hash);
+		prefetch_signin_done(r, &ps, hash);
 		resp_header(r, "WWW-Authenticate", "Bearer");
 		resp_error(r, 401, "unauthorized", "The API token is not valid, or it was revoked.");
 		return -1;
@@ -255,14 +157,14 @@ load_bearer(struct req *r, const char *token)
 			log_warn("request %s: could not record a token's use: %s",
 			    r->request_id, db_strerror(e));
 	}
-	signin_done(r, &si, hash);
+	prefetch_signin_done(r, &ps, hash);
 	return 0;
 }
 
 static int
 load_cookie_session(struct req *r, const char *token)
 {
-	struct signin si;
+	struct prefetch_signin ps;
 	char idle[24], absolute[24];
 	PGresult *res;
 	enum db_err e;
@@ -270,8 +172,8 @@ load_cookie_session(struct req *r, const char *token)
 	session_hash_token(token, r->session_hash);
 	snprintf(absolute, sizeof absolute, "%ld", r->cfg->session_absolute);
 	snprintf(idle, sizeof idle, "%ld", r->cfg->session_idle);
-	e = signin_check(r, &si, r->session_hash, "session_get", sql_session_get,
-	    DB_P(r->session_hash, idle), &res);
+	e = prefetch_signin(r, &ps, r->session_hash, &(struct db_call){ "session_get",
+	    sql_session_get, DB_P(r->session_hash, idle), NULL }, &res);
 	if (e != DB_OK) {
 		r->session_hash[0] = '\0';
 		resp_error(r, db_err_status(e) == 503 ? 503 : 500, "unavailable",
@@ -281,7 +183,7 @@ load_cookie_session(struct req *r, const char *token)
 	if (PQntuples(res) != 1) {
 		/* Expired, signed out elsewhere, or made up: forget it. */
 		PQclear(res);
-		signin_done(r, &si, r->session_hash);
+		prefetch_signin_done(r, &ps, r->session_hash);
 		r->session_hash[0] = '\0';
 		resp_cookie(r, SESSION_COOKIE, "", 0);
 		return 0;
@@ -297,7 +199,7 @@ load_cookie_session(struct req *r, const char *token)
 			log_warn("request %s: could not refresh a session: %s",
 			    r->request_id, db_strerror(e));
 	}
-	signin_done(r, &si, r->session_hash);
+	prefetch_signin_done(r, &ps, r->session_hash);
 	return 0;
 }
 

@@ -223,19 +223,8 @@ run_add(struct worker *w, const char *uid, struct json_object *args, char **note
 	return success(task);
 }
 
-/* Drops what ahead read (NULL or nothing left: nothing to do). */
-static void
-ahead_drop(struct tools_ahead *ahead)
-{
-	if (ahead != NULL) {
-		json_object_put(ahead->items);
-		ahead->items = NULL;
-	}
-}
-
 static struct json_object *
-run_list(struct worker *w, const char *uid, struct json_object *args,
-    struct tools_ahead *ahead)
+run_list(struct worker *w, const char *uid, struct json_object *args)
 {
 	const char *status = "all";
 	enum task_filter f;
@@ -247,14 +236,8 @@ run_list(struct worker *w, const char *uid, struct json_object *args,
 		return failure("\"status\" must be \"all\", \"pending\" or \"completed\".");
 	if (task_filter_parse(status, &f) == -1)
 		return failure("\"status\" must be \"all\", \"pending\" or \"completed\".");
-	if (ahead != NULL && ahead->items != NULL && ahead->filter == f) {
-		items = ahead->items;
-		ahead->items = NULL;
-	} else {
-		ahead_drop(ahead);
-		if ((e = tasks_list(w->db, uid, f, &items)) != DB_OK)
-			return db_failure("list_tasks", e);
-	}
+	if ((e = tasks_list(w->db, uid, f, &items)) != DB_OK)
+		return db_failure("list_tasks", e);
 	n = json_object_array_length(items);
 	list = json_object_new_array();
 	for (size_t i = 0; i < n && i < TOOLS_LIST_MAX; i++)
@@ -482,13 +465,6 @@ char *
 tools_run(struct worker *w, const char *user_id, const char *name,
     struct json_object *args, char **note)
 {
-	return tools_run_ahead(w, user_id, name, args, NULL, note);
-}
-
-char *
-tools_run_ahead(struct worker *w, const char *user_id, const char *name,
-    struct json_object *args, struct tools_ahead *ahead, char **note)
-{
 	char *n = NULL;
 	struct json_object *r;
 
@@ -509,12 +485,10 @@ tools_run_ahead(struct worker *w, const char *user_id, const char *name,
 		return finish(failure("The task list is not available here."));
 	}
 
-	if (strcmp(name, "list_tasks") != 0)
-		ahead_drop(ahead);
 	if (strcmp(name, "add_task") == 0)
 		r = run_add(w, user_id, args, &n);
 	else if (strcmp(name, "list_tasks") == 0)
-		r = run_list(w, user_id, args, ahead);
+		r = run_list(w, user_id, args);
 	else if (strcmp(name, "complete_task") == 0)
 		r = run_complete(w, user_id, args, &n);
 	else if (strcmp(name, "delete_task") == 0)

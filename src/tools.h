@@ -34,24 +34,6 @@ struct worker;
 char	*tools_run(struct worker *w, const char *user_id, const char *name,
 	    struct json_object *args, char **note);
 
-/*
- * A list_tasks result read ahead of the tool call, along with the reads an
- * answer makes anyway (one round trip less for the builtin model's "what are
- * my tasks?"). tools_run_ahead answers the first list_tasks call of the same
- * filter from it instead of reading again, unless another tool ran first
- * (it might have changed the list: the read-ahead is dropped then).
- * items is taken (put) by tools_run_ahead once used or dropped; the owner
- * of the struct puts what is left.
- */
-struct tools_ahead {
-	enum task_filter	 filter;
-	struct json_object	*items;		/* as tasks_list's; NULL: none */
-};
-
-/* tools_run, answering from ahead (may be NULL) where it can. */
-char	*tools_run_ahead(struct worker *w, const char *user_id, const char *name,
-	    struct json_object *args, struct tools_ahead *ahead, char **note);
-
 /* True for the five tool names. */
 bool	 tools_known(const char *name);
 

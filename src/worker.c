@@ -66,45 +66,6 @@ on_wake(int sig)
 	(void)sig;
 }
 
-/* ---- request helpers (req.h) ---- */
-
-const char *
-req_env(const struct req *r, const char *name)
-{
-	return FCGX_GetParam(name, r->fcgx->envp);
-}
-
-const char *
-req_form(const struct req *r, const char *name)
-{
-	return kvlist_get(&r->form, name);
-}
-
-const char *
-req_query(const struct req *r, const char *name)
-{
-	return kvlist_get(&r->query, name);
-}
-
-const char *
-req_query_set(const struct req *r, const char *name)
-{
-	const char *v = kvlist_get(&r->query, name);
-
-	return v != NULL && v[0] != '\0' ? v : NULL;
-}
-
-bool
-req_wants_json(const struct req *r)
-{
-	if (r->route != NULL)
-		return (r->route->flags & RF_API) != 0;
-	if (strncmp(r->path, "/api/", 5) == 0)
-		return true;
-	return r->accept != NULL && strstr(r->accept, "application/json") != NULL &&
-	    strstr(r->accept, "text/html") == NULL;
-}
-
 /* ---- the pipeline ---- */
 
 /* Accepts nginx's request id when it looks like one, or makes a new one. */
@@ -294,8 +255,7 @@ worker_serve(struct worker *w, FCGX_Request *fr)
 		(void)parse_cookies(cookie, &r.cookies);	/* a cookie bomb drops the extras */
 
 	dispatch(&r);
-	db_ahead_drop(w->db);	/* what the handler did not use is no one else's */
-	db_request_end(w->db);	/* the connection goes back to the pool */
+	db_request_end(w->db);	/* the connection goes back to the pool, and reads kept ahead go */
 	resp_finish(&r);
 
 	clock_gettime(CLOCK_MONOTONIC, &end);

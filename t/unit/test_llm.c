@@ -657,7 +657,6 @@ test_tools(void)
 	struct worker w;
 	const char *want[] = { "add_task", "list_tasks", "complete_task", "delete_task", "update_task" };
 	char *r, *note;
-	struct tools_ahead ahead;
 	bool all = json_object_array_length(schema) == 5;
 
 	for (size_t i = 0; i < 5 && all; i++) {
@@ -739,41 +738,6 @@ test_tools(void)
 	ok(strstr(r, "not available") != NULL, "tools: no owner, no tasks");
 	free(r);
 
-	/* A list read ahead answers the first list of its filter; the database here cannot. */
-	ahead.filter = TASK_ALL;
-	ahead.items = json_tokener_parse("[{\"id\": \"00000000-0000-0000-0000-0000000000aa\","
-	    " \"title\": \"Read ahead\", \"description\": null, \"completed\": false}]");
-	args = json_tokener_parse("{\"status\": \"all\"}");
-	r = tools_run_ahead(&w, "00000000-0000-0000-0000-000000000001", "list_tasks", args,
-	    &ahead, &note);
-	ok(strstr(r, "\"ok\":true") && strstr(r, "Read ahead") && strstr(r, "\"count\":1") &&
-	    ahead.items == NULL, "tools: a list read ahead answers list_tasks once");
-	free(r);
-	r = tools_run_ahead(&w, "00000000-0000-0000-0000-000000000001", "list_tasks", args,
-	    &ahead, &note);
-	ok(strstr(r, "\"ok\":false") && !strstr(r, "Read ahead"),
-	    "tools: ... and the next list reads the database");
-	free(r);
-	json_object_put(args);
-
-	ahead.filter = TASK_PENDING;
-	ahead.items = json_tokener_parse("[]");
-	args = json_tokener_parse("{\"status\": \"completed\"}");
-	r = tools_run_ahead(&w, "00000000-0000-0000-0000-000000000001", "list_tasks", args,
-	    &ahead, &note);
-	ok(strstr(r, "\"ok\":false") && ahead.items == NULL,
-	    "tools: a list of another filter reads the database and drops the read-ahead");
-	free(r);
-	json_object_put(args);
-
-	ahead.filter = TASK_ALL;
-	ahead.items = json_tokener_parse("[]");
-	args = json_tokener_parse("{\"title\": \"Something new\"}");
-	r = tools_run_ahead(&w, "00000000-0000-0000-0000-000000000001", "add_task", args,
-	    &ahead, &note);
-	ok(ahead.items == NULL, "tools: another tool drops the read-ahead (the list may change)");
-	free(r);
-	json_object_put(args);
 	db_free(w.db);
 }
 
