@@ -1,4 +1,4 @@
-/* chat.c: the chat store: every query filtered by its owner, SQL only through parameters. */
+/* chat.c: the chat store: conversations, and messages as pages and the API read them; every query filtered by its owner (the answer engine's writes: chat_answers.c). */
 #include "chat.h"
 
 #include <stdio.h>
@@ -8,6 +8,8 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "chat_rows.h"
+#include "db_json.h"
 #include "parse.h"
 #include "xalloc.h"
 
@@ -21,8 +23,6 @@
  * on every list cost more than the rest of a page.
  */
 #define CONV_LIST_COLS CONV_COLS ", c.last_message_at, c.message_count"
-
-#include "chat_rows.h"
 
 /* The message's own fields, in the order the API shows them (columns 0 to MC_R_ID - 1). */
 static const char *const msg_fields[MC_R_ID] = {

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "db_json.h"
 #include "xalloc.h"
 
 #define USER_COLS	"id, email, username, name, is_active, created_at, updated_at"

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "chat.h"
 #include "db.h"
+#include "db_json.h"
 #include "form.h"
 #include "jfield.h"
 #include "llm.h"

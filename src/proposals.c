@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "db_json.h"
 #include "jfield.h"
 #include "parse.h"
 #include "xalloc.h"

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "db_json.h"
 #include "parse.h"
 #include "xalloc.h"
 

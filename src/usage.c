@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "db.h"
+#include "db_json.h"
 
 /*
  * Every request the owner ($1) made of a model: chat answers (their
