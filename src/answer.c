@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "chat.h"
+#include "clock.h"
 #include "config.h"
 #include "jfield.h"
 #include "llm.h"
@@ -18,7 +19,9 @@
 #include "notify.h"
 #include "prefetch.h"
 #include "req.h"
+#include "text.h"
 #include "tools.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define SAVE_EVERY_MS		200	/* the row is written at most this often while text grows */
@@ -66,50 +69,10 @@ struct answer {
 	struct timespec		 last_tick;
 };
 
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
-}
-
 static void
 now(struct timespec *t)
 {
 	clock_gettime(CLOCK_MONOTONIC, t);
-}
-
-static bool
-is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* A copy of s without surrounding white space. Caller frees. */
-static char *
-trimmed(const char *s)
-{
-	size_t len;
-
-	while (is_space((unsigned char)*s))
-		s++;
-	len = strlen(s);
-	while (len > 0 && is_space((unsigned char)s[len - 1]))
-		len--;
-	return xstrndup(s, len);
-}
-
-static size_t
-chars(const char *s, size_t len)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			n++;
-	return n;
 }
 
 const char *
@@ -127,7 +90,7 @@ answer_invalid(const struct config *cfg, const char *content, const char *model,
 		;
 	if (*p == '\0')
 		return "The message is empty.";
-	n = chars(content, strlen(content));
+	n = utf8_chars(content);
 	if (n > CHAT_CONTENT_MAX)
 		return "The message can be at most 32,000 characters long.";
 	if (model != NULL && model[0] != '\0' && !llm_model_known(cfg, model)) {
@@ -718,7 +681,7 @@ answer_follow(struct worker *w, const char *user_id, const char *conv_id,
 	content = jfield_str(m, "content");
 	if (content == NULL)
 		content = "";
-	sent = (long)chars(content, strlen(content));
+	sent = (long)utf8_chars(content);
 	if (cb->start != NULL && cb->start(cb->ctx, m) != 0)
 		goto out;
 	if (content[0] != '\0' && cb->delta != NULL &&

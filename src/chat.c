@@ -11,6 +11,8 @@
 #include "chat_rows.h"
 #include "db_json.h"
 #include "parse.h"
+#include "text.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* A conversation as the store returns it. */
@@ -40,28 +42,6 @@ bool
 chat_id_valid(const char *s)
 {
 	return parse_is_uuid(s);
-}
-
-static bool
-is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* A copy of s without surrounding white space; NULL for NULL. Caller frees. */
-static char *
-trimmed(const char *s)
-{
-	size_t len;
-
-	if (s == NULL)
-		return NULL;
-	while (is_space((unsigned char)*s))
-		s++;
-	len = strlen(s);
-	while (len > 0 && is_space((unsigned char)s[len - 1]))
-		len--;
-	return xstrndup(s, len);
 }
 
 static const char *
@@ -107,7 +87,7 @@ chat_title_from(const char *text)
 
 	while (*p != '\0') {
 		const char *w;
-		size_t wlen, wchars = 0;
+		size_t wlen, wchars;
 
 		while (*p != '\0' && (is_space((unsigned char)*p) || (unsigned char)*p < 0x20))
 			p++;
@@ -121,21 +101,12 @@ chat_title_from(const char *text)
 		while (*p != '\0' && !is_space((unsigned char)*p) && (unsigned char)*p >= 0x20)
 			p++;
 		wlen = (size_t)(p - w);
-		for (size_t i = 0; i < wlen; i++)
-			if (((unsigned char)w[i] & 0xC0) != 0x80)
-				wchars++;
+		wchars = utf8_chars_n(w, wlen);
 		if (nchars + wchars + (words > 0) > TITLE_CHARS) {
 			cut = true;
 			if (words == 0) {
 				/* One very long word: keep its first characters. */
-				size_t i = 0, n = 0;
-				while (i < wlen && n < TITLE_CHARS - 1) {
-					i++;
-					while (i < wlen && ((unsigned char)w[i] & 0xC0) == 0x80)
-						i++;
-					n++;
-				}
-				buf_append(&b, w, i);
+				buf_append(&b, w, utf8_prefix(w, wlen, TITLE_CHARS - 1));
 				words++;
 			}
 			break;

@@ -1,7 +1,6 @@
 /* form.c: reading and checking input fields from forms (pages) and JSON bodies (API). */
 #include "form.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,8 @@
 #include <json-c/json.h>
 
 #include "response.h"
+#include "text.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 const char *
@@ -64,20 +65,6 @@ form_error_for(const struct form_errors *fe, const char *field)
 		if (strcmp(fe->e[i].field, field) == 0)
 			return fe->e[i].msg;
 	return NULL;
-}
-
-/* A copy of s without leading and trailing white space (caller frees). */
-static char *
-trimmed(const char *s)
-{
-	const char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		e--;
-	return xstrndup(s, (size_t)(e - s));
 }
 
 int

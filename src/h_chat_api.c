@@ -11,6 +11,7 @@
 #include "answer.h"
 #include "buf.h"
 #include "chat.h"
+#include "clock.h"
 #include "db.h"
 #include "form.h"
 #include "jfield.h"
@@ -103,15 +104,6 @@ struct sse {
 	struct req		*r;
 	struct timespec		 last;	/* the last write */
 };
-
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
-}
 
 static void
 sse_init_state(struct sse *s, struct req *r)

@@ -19,6 +19,7 @@
 #include "proposals.h"
 #include "req.h"
 #include "response.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define ALL_SECTIONS	((1u << PS__MAX) - 1)
@@ -63,18 +64,6 @@ all_answered(struct json_object *p)
 	struct json_object *v;
 
 	return json_object_object_get_ex(p, "next_question", &v) && v == NULL;
-}
-
-/* True for NULL or only white space. */
-static bool
-blank(const char *v)
-{
-	if (v == NULL)
-		return true;
-	for (; *v; v++)
-		if (!isspace((unsigned char)*v))
-			return false;
-	return true;
 }
 
 static bool

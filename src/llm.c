@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "config.h"
 #include "llm_builtin.h"
 #include "llm_openai.h"
@@ -199,15 +200,6 @@ struct timing {
 	bool			 polled;
 	bool			 stop;
 };
-
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
-}
 
 static void
 timing_delta(void *ctx, const char *text, size_t len)

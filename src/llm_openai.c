@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "jfield.h"
 #include "log.h"
@@ -136,15 +137,6 @@ struct oa_attempt {
 	long			 retry_after;	/* seconds, -1 when not given */
 	char			 provider_msg[200];
 };
-
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
-}
 
 static void
 attempt_init(struct oa_attempt *a, struct oa_answer *ans, CURL *h)

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /*
@@ -586,16 +587,7 @@ is_tx_control(const char *s, size_t len)
 static size_t
 char_to_byte(const char *s, size_t len, long pos)
 {
-	size_t i = 0;
-	long chars = 0;
-
-	for (; i < len; i++) {
-		if (((unsigned char)s[i] & 0xC0) != 0x80) {
-			if (++chars == pos)
-				return i;
-		}
-	}
-	return len;
+	return pos < 1 ? len : utf8_prefix(s, len, (size_t)(pos - 1));
 }
 
 /*

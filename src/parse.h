@@ -1,9 +1,11 @@
-/* parse.h: pure parsers for outside input: URL-encoding, forms, cookies, UTF-8 and JSON bodies. */
+/* parse.h: pure parsers for outside input: URL-encoding, forms, cookies and JSON bodies, all checked to be UTF-8. */
 #ifndef PARLEY_PARSE_H
 #define PARLEY_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "utf8.h"	/* the parsers refuse what utf8_valid refuses; their callers check with it */
 
 struct json_object;
 
@@ -43,12 +45,6 @@ void		 kvlist_free(struct kvlist *l);		/* accepts an empty or zeroed list */
 void		 kvlist_add(struct kvlist *l, const char *key, const char *val, size_t val_len); /* copies both */
 const char	*kvlist_get(const struct kvlist *l, const char *key);	/* first value or NULL */
 size_t		 kvlist_count(const struct kvlist *l, const char *key);
-
-/* True when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
-bool		 utf8_valid(const char *s, size_t len);
-
-/* Code points in a NUL-terminated string already known to be valid UTF-8. */
-size_t		 utf8_chars(const char *s);
 
 /*
  * Decodes %XX escapes and, when plus_is_space, '+' as a space.

@@ -12,7 +12,7 @@
 #include "llm_builtin.h"
 #include "req.h"
 #include "tasks.h"
-#include "xalloc.h"
+#include "text.h"
 
 struct db_call *
 prefetch_add(struct prefetch *pf, struct db_args **args)
@@ -28,20 +28,6 @@ prefetch_add(struct prefetch *pf, struct db_args **args)
 		*args = &pf->args[pf->n];
 	pf->n++;
 	return call;
-}
-
-/* A copy of s without surrounding white space, as the answer will read it. Caller frees. */
-static char *
-trimmed(const char *s)
-{
-	size_t len;
-
-	while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
-		s++;
-	len = strlen(s);
-	while (len > 0 && (s[len - 1] == ' ' || (s[len - 1] >= '\t' && s[len - 1] <= '\r')))
-		len--;
-	return xstrndup(s, len);
 }
 
 /* ---- whose a credential was ---- */

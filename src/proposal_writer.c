@@ -16,6 +16,7 @@
 #include "llm.h"
 #include "log.h"
 #include "req.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define BUILTIN_MODEL	"builtin/parley"
@@ -35,12 +36,6 @@ items_free(struct items *it)
 	for (size_t i = 0; i < it->n; i++)
 		free(it->v[i]);
 	it->n = 0;
-}
-
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
 /* s[0..n) without surrounding white space, inner runs of white space made one space. Caller frees. */

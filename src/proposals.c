@@ -1,7 +1,6 @@
 /* proposals.c: the proposal store: every query filtered by its owner, SQL only through parameters. */
 #include "proposals.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,8 @@
 #include "db_json.h"
 #include "jfield.h"
 #include "parse.h"
+#include "text.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /*
@@ -186,32 +187,7 @@ proposal_status_parse(const char *s, bool *completed)
 static char *
 cut_chars(const char *s, size_t max)
 {
-	size_t n = 0, i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (((unsigned char)s[i] & 0xC0) != 0x80) {
-			if (n == max)
-				break;
-			n++;
-		}
-	}
-	return xstrndup(s, i);
-}
-
-/* A copy of s without surrounding white space; NULL for NULL. Caller frees. */
-static char *
-trimmed(const char *s)
-{
-	const char *e;
-
-	if (s == NULL)
-		return NULL;
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		e--;
-	return xstrndup(s, (size_t)(e - s));
+	return xstrndup(s, utf8_prefix(s, strlen(s), max));
 }
 
 /*
@@ -233,17 +209,6 @@ unix_lines(const char *s)
 	}
 	*o = '\0';
 	return out;
-}
-
-static bool
-blank(const char *s)
-{
-	if (s == NULL)
-		return true;
-	for (; *s; s++)
-		if (!isspace((unsigned char)*s))
-			return false;
-	return true;
 }
 
 char *

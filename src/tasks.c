@@ -8,6 +8,8 @@
 
 #include "db_json.h"
 #include "parse.h"
+#include "text.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* The columns of a task as the store returns it, in every statement. */
@@ -68,28 +70,6 @@ bool
 task_id_valid(const char *s)
 {
 	return parse_is_uuid(s);
-}
-
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* A copy of s without surrounding white space; NULL for NULL. Caller frees. */
-static char *
-trimmed(const char *s)
-{
-	size_t len;
-
-	if (s == NULL)
-		return NULL;
-	while (is_space(*s))
-		s++;
-	len = strlen(s);
-	while (len > 0 && is_space(s[len - 1]))
-		len--;
-	return xstrndup(s, len);
 }
 
 /* The checks on already trimmed values. */

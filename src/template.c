@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "escape.h"
+#include "text.h"
 #include "xalloc.h"
 
 /*
@@ -143,13 +144,6 @@ static int
 is_blank(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static int
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	    c == '\v';
 }
 
 static struct node *
