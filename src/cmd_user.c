@@ -20,7 +20,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
-#include "db_users.h"
+#include "users.h"
 #include "form.h"
 #include "xalloc.h"
 
@@ -215,7 +215,7 @@ user_add(int argc, char **argv, const struct config *cfg)
 		rc = fail("could not hash the password (out of memory?)");
 		goto out;
 	}
-	e = db_user_create(db, email, username, name, hash, &user);
+	e = users_create(db, email, username, name, hash, &user);
 	if (e == DB_CONFLICT) {
 		rc = fail(strcmp(db_constraint(db), "users_username_key") == 0 ?
 		    "the username %s is already taken" : "an account with the email %s already exists",
@@ -270,7 +270,7 @@ user_list(int argc, char **argv, const struct config *cfg)
 	}
 	if ((db = connect_db(cfg)) == NULL)
 		return 1;
-	e = db_user_list(db, &doc);
+	e = users_list(db, &doc);
 	if (e != DB_OK) {
 		fail("could not list the accounts: %s", db_errmsg(db));
 		db_free(db);
@@ -323,9 +323,9 @@ user_set_active(int argc, char **argv, const struct config *cfg, bool active)
 	if ((db = connect_db(cfg)) == NULL)
 		return 1;
 	if ((e = db_begin(db)) == DB_OK &&
-	    (e = db_user_id_by_email(db, email, id)) == DB_OK &&
-	    (e = db_user_set_active(db, id, active)) == DB_OK &&
-	    (active || (e = db_sessions_end(db, id, NULL, &n)) == DB_OK))
+	    (e = users_id_by_email(db, email, id)) == DB_OK &&
+	    (e = users_set_active(db, id, active)) == DB_OK &&
+	    (active || (e = users_sessions_end(db, id, NULL, &n)) == DB_OK))
 		e = db_commit(db);
 	if (e != DB_OK) {
 		(void)db_rollback(db);
@@ -368,7 +368,7 @@ user_passwd(int argc, char **argv, const struct config *cfg)
 	if ((db = connect_db(cfg)) == NULL)
 		return 1;
 	/* Say that the account is unknown before asking for a password. */
-	if ((e = db_user_id_by_email(db, email, id)) != DB_OK) {
+	if ((e = users_id_by_email(db, email, id)) != DB_OK) {
 		rc = e == DB_NOTFOUND ? fail("no account has the email %s", email) :
 		    fail("could not look the account up: %s", db_errmsg(db));
 		db_free(db);
@@ -384,8 +384,8 @@ user_passwd(int argc, char **argv, const struct config *cfg)
 		goto out;
 	}
 	if ((e = db_begin(db)) == DB_OK &&
-	    (e = db_user_set_password(db, id, hash)) == DB_OK &&
-	    (e = db_sessions_end(db, id, NULL, &n)) == DB_OK)
+	    (e = users_set_password(db, id, hash)) == DB_OK &&
+	    (e = users_sessions_end(db, id, NULL, &n)) == DB_OK)
 		e = db_commit(db);
 	if (e != DB_OK) {
 		(void)db_rollback(db);

@@ -18,7 +18,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
-#include "db_users.h"
+#include "users.h"
 #include "escape.h"
 #include "form.h"
 #include "log.h"
@@ -132,15 +132,15 @@ sign_in(struct req *r, struct outcome *o, const char *id)
 	enum db_err e;
 
 	/* A person's own dead sessions go at each login; everyone's now and then. */
-	if (db_sessions_purge(r->w->db, id) != DB_OK)
+	if (users_sessions_purge(r->w->db, id) != DB_OK)
 		log_warn("request %s: could not purge expired sessions", r->request_id);
-	if (randombytes_uniform(64) == 0 && db_sessions_purge(r->w->db, NULL) != DB_OK)
+	if (randombytes_uniform(64) == 0 && users_sessions_purge(r->w->db, NULL) != DB_OK)
 		log_warn("request %s: could not purge expired sessions", r->request_id);
 	if (session_start(r, id) == -1) {
 		fail_db(o, DB_UNAVAILABLE);
 		return;
 	}
-	if ((e = db_user_get(r->w->db, id, &o->user)) != DB_OK)
+	if ((e = users_get(r->w->db, id, &o->user)) != DB_OK)
 		fail_db(o, e);
 }
 
@@ -197,7 +197,7 @@ do_register(struct req *r, struct outcome *o)
 	}
 
 	/* Ask first, so a taken email costs no 64 MiB hash; the insert checks again. */
-	if ((e = db_user_email_taken(db, email, &taken)) != DB_OK) {
+	if ((e = users_email_taken(db, email, &taken)) != DB_OK) {
 		fail_db(o, e);
 		goto out;
 	}
@@ -206,7 +206,7 @@ do_register(struct req *r, struct outcome *o)
 		goto out;
 	}
 	if (username != NULL) {
-		if ((e = db_user_username_taken(db, username, &taken)) != DB_OK) {
+		if ((e = users_username_taken(db, username, &taken)) != DB_OK) {
 			fail_db(o, e);
 			goto out;
 		}
@@ -220,7 +220,7 @@ do_register(struct req *r, struct outcome *o)
 		fail_busy(o);
 		goto out;
 	}
-	e = db_user_create(db, email, username, name, hash, &user);
+	e = users_create(db, email, username, name, hash, &user);
 	sodium_memzero(hash, sizeof hash);
 	if (e == DB_CONFLICT) {
 		if (strcmp(db_constraint(db), "users_username_key") == 0)
@@ -267,7 +267,7 @@ recheck_password(struct req *r, struct outcome *o, const char *field, const char
 		    "Too many wrong passwords. Wait a few minutes and try again.");
 		return AUTH_BUSY;
 	}
-	if ((e = db_user_password_hash(r->w->db, r->user->id, &hash)) != DB_OK) {
+	if ((e = users_password_hash(r->w->db, r->user->id, &hash)) != DB_OK) {
 		fail_db(o, e);
 		return AUTH_BUSY;
 	}
@@ -289,7 +289,7 @@ do_login(struct req *r, struct outcome *o)
 {
 	struct db *db = r->w->db;
 	struct hash_gate *gate = r->w->app->hash_gate;
-	struct db_login acct;
+	struct user_login acct;
 	char *login = NULL, key[321], hash[AUTH_HASH_MAX];
 	const char *password;
 	enum auth_check chk;
@@ -307,7 +307,7 @@ do_login(struct req *r, struct outcome *o)
 		goto out;
 	}
 
-	e = db_user_for_login(db, login, &acct);
+	e = users_for_login(db, login, &acct);
 	if (e != DB_OK && e != DB_NOTFOUND) {
 		fail_db(o, e);
 		goto out;
@@ -357,14 +357,14 @@ do_login(struct req *r, struct outcome *o)
 	}
 	if (chk == AUTH_MATCH_REHASH) {
 		if (auth_hash_password(gate, password, hash) == 0 &&
-		    db_user_set_password(db, acct.id, hash) == DB_OK)
+		    users_set_password(db, acct.id, hash) == DB_OK)
 			log_info("auth: password hash of user %s upgraded", acct.id);
 		sodium_memzero(hash, sizeof hash);
 	}
 	(void)auth_throttle_note(db, key, r->remote_addr, true);
 	sign_in(r, o, acct.id);
 out:
-	db_login_clear(&acct);
+	user_login_clear(&acct);
 	free(login);
 }
 
@@ -657,7 +657,7 @@ pending_token(struct req *r)
 	if (strlen(tok) != TOKEN_LEN || strncmp(tok, TOKEN_PREFIX, sizeof TOKEN_PREFIX - 1) != 0)
 		return NULL;
 	session_hash_token(tok, hash);
-	if (db_token_by_hash(r->w->db, r->user->id, hash, &t) != DB_OK)
+	if (users_token_by_hash(r->w->db, r->user->id, hash, &t) != DB_OK)
 		return NULL;
 	json_object_object_add(t, "token", json_object_new_string(tok));
 	return t;
@@ -687,9 +687,9 @@ account_page(struct req *r, int status, const struct form_errors *fe, struct jso
 	const char *saved;
 	enum db_err e;
 
-	if ((e = db_user_get(r->w->db, r->user->id, &account)) != DB_OK ||
-	    (e = db_sessions_list(r->w->db, r->user->id, r->session_hash, &sessions)) != DB_OK ||
-	    (e = db_tokens_list(r->w->db, r->user->id, &tokens)) != DB_OK) {
+	if ((e = users_get(r->w->db, r->user->id, &account)) != DB_OK ||
+	    (e = users_sessions_list(r->w->db, r->user->id, r->session_hash, &sessions)) != DB_OK ||
+	    (e = users_tokens_list(r->w->db, r->user->id, &tokens)) != DB_OK) {
 		json_object_put(account);
 		json_object_put(sessions);
 		json_object_put(values);
@@ -766,7 +766,7 @@ h_account_name(struct req *r)
 		account_fail(r, &o, values);
 		return;
 	}
-	e = db_user_set_name(r->w->db, r->user->id, name);
+	e = users_set_name(r->w->db, r->user->id, name);
 	free(name);
 	if (e != DB_OK) {
 		fail_db(&o, e);
@@ -810,10 +810,10 @@ h_account_password(struct req *r)
 		account_fail(r, &o, NULL);
 		return;
 	}
-	e = db_user_set_password(r->w->db, r->user->id, hash);
+	e = users_set_password(r->w->db, r->user->id, hash);
 	sodium_memzero(hash, sizeof hash);
 	if (e == DB_OK)
-		e = db_sessions_end(r->w->db, r->user->id, r->session_hash, &n);
+		e = users_sessions_end(r->w->db, r->user->id, r->session_hash, &n);
 	if (e != DB_OK) {
 		fail_db(&o, e);
 		account_fail(r, &o, NULL);
@@ -831,7 +831,7 @@ h_account_sessions_end_others(struct req *r)
 	enum db_err e;
 	int n;
 
-	if ((e = db_sessions_end(r->w->db, r->user->id, r->session_hash, &n)) != DB_OK) {
+	if ((e = users_sessions_end(r->w->db, r->user->id, r->session_hash, &n)) != DB_OK) {
 		resp_error(r, db_err_status(e), "unavailable", "%s", msg_unavailable);
 		return;
 	}
@@ -850,8 +850,8 @@ h_account_session_end(struct req *r)
 		resp_error(r, 404, "not_found", "There is no such session.");
 		return;
 	}
-	if ((e = db_session_is(r->w->db, id, r->session_hash, &current)) == DB_OK)
-		e = db_session_end_id(r->w->db, r->user->id, id);
+	if ((e = users_session_is(r->w->db, id, r->session_hash, &current)) == DB_OK)
+		e = users_session_end_id(r->w->db, r->user->id, id);
 	if (e == DB_NOTFOUND) {
 		resp_error(r, 404, "not_found", "There is no such session.");
 		return;
@@ -885,7 +885,7 @@ create_token(struct req *r, struct outcome *o, const char *field, struct json_ob
 	}
 	auth_random_token(TOKEN_PREFIX, token, sizeof token);
 	session_hash_token(token, hash);
-	e = db_token_create(r->w->db, r->user->id, name, hash, &t);
+	e = users_token_create(r->w->db, r->user->id, name, hash, &t);
 	free(name);
 	if (e != DB_OK) {
 		sodium_memzero(token, sizeof token);
@@ -927,7 +927,7 @@ h_account_token_revoke(struct req *r)
 	enum db_err e;
 
 	if (id == NULL || !parse_is_uuid(id) ||
-	    (e = db_token_revoke(r->w->db, r->user->id, id)) == DB_NOTFOUND) {
+	    (e = users_token_revoke(r->w->db, r->user->id, id)) == DB_NOTFOUND) {
 		resp_error(r, 404, "not_found", "There is no such token.");
 		return;
 	}
@@ -948,7 +948,7 @@ h_account_export(struct req *r)
 	size_t len;
 	enum db_err e;
 
-	if ((e = db_user_export(r->w->db, r->user->id, &doc)) != DB_OK) {
+	if ((e = users_export(r->w->db, r->user->id, &doc)) != DB_OK) {
 		resp_error(r, db_err_status(e) == 503 ? 503 : 500, "unavailable", "%s",
 		    msg_unavailable);
 		return;
@@ -988,7 +988,7 @@ h_account_delete(struct req *r)
 		account_fail(r, &o, NULL);
 		return;
 	}
-	if ((e = db_user_delete(r->w->db, r->user->id)) != DB_OK) {
+	if ((e = users_delete(r->w->db, r->user->id)) != DB_OK) {
 		fail_db(&o, e);
 		account_fail(r, &o, NULL);
 		return;
@@ -1063,7 +1063,7 @@ h_api_me(struct req *r)
 	struct json_object *u;
 	enum db_err e;
 
-	if ((e = db_user_get(r->w->db, r->user->id, &u)) != DB_OK) {
+	if ((e = users_get(r->w->db, r->user->id, &u)) != DB_OK) {
 		resp_error(r, db_err_status(e) == 503 ? 503 : 500, "unavailable", "%s",
 		    msg_unavailable);
 		return;
@@ -1078,7 +1078,7 @@ h_api_tokens_list(struct req *r)
 	struct json_object *items, *j;
 	enum db_err e;
 
-	if ((e = db_tokens_list(r->w->db, r->user->id, &items)) != DB_OK) {
+	if ((e = users_tokens_list(r->w->db, r->user->id, &items)) != DB_OK) {
 		resp_error(r, db_err_status(e) == 503 ? 503 : 500, "unavailable", "%s",
 		    msg_unavailable);
 		return;
@@ -1114,7 +1114,7 @@ h_api_token_revoke(struct req *r)
 	enum db_err e;
 
 	if (id == NULL || !parse_is_uuid(id) ||
-	    (e = db_token_revoke(r->w->db, r->user->id, id)) == DB_NOTFOUND) {
+	    (e = users_token_revoke(r->w->db, r->user->id, id)) == DB_NOTFOUND) {
 		resp_error(r, 404, "not_found", "There is no such token.");
 		return;
 	}

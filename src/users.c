@@ -1,9 +1,9 @@
-/* db_users.c: the accounts store: users, API tokens, login sessions, data export, deletion.
+/* users.c: the accounts store: users, API tokens, login sessions, data export, deletion.
  *
  * All SQL is in the table of statements below, each run with parameters
  * only and filtered by its owner. Secrets never leave this file's queries:
  * password hashes only for verification, token and session hashes never. */
-#include "db_users.h"
+#include "users.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,13 +207,13 @@ exists(struct db *db, const char *name, const char *sql, const char *a, const ch
 }
 
 enum db_err
-db_user_get(struct db *db, const char *user_id, struct json_object **out)
+users_get(struct db *db, const char *user_id, struct json_object **out)
 {
 	return one_row(db, "user_get", sql_user_get, DB_P(user_id), out);
 }
 
 enum db_err
-db_user_create(struct db *db, const char *email, const char *username, const char *name,
+users_create(struct db *db, const char *email, const char *username, const char *name,
     const char *password_hash, struct json_object **out)
 {
 	return one_row(db, "user_create", sql_user_create,
@@ -221,19 +221,19 @@ db_user_create(struct db *db, const char *email, const char *username, const cha
 }
 
 enum db_err
-db_user_email_taken(struct db *db, const char *email, bool *taken)
+users_email_taken(struct db *db, const char *email, bool *taken)
 {
 	return exists(db, "user_email_taken", sql_email_taken, email, NULL, taken);
 }
 
 enum db_err
-db_user_username_taken(struct db *db, const char *username, bool *taken)
+users_username_taken(struct db *db, const char *username, bool *taken)
 {
 	return exists(db, "user_username_taken", sql_username_taken, username, NULL, taken);
 }
 
 enum db_err
-db_user_for_login(struct db *db, const char *login, struct db_login *out)
+users_for_login(struct db *db, const char *login, struct user_login *out)
 {
 	bool email = strchr(login, '@') != NULL;
 	PGresult *res;
@@ -257,7 +257,7 @@ db_user_for_login(struct db *db, const char *login, struct db_login *out)
 }
 
 void
-db_login_clear(struct db_login *l)
+user_login_clear(struct user_login *l)
 {
 	free(l->email);
 	free(l->password_hash);
@@ -266,7 +266,7 @@ db_login_clear(struct db_login *l)
 }
 
 enum db_err
-db_user_password_hash(struct db *db, const char *user_id, char **hash)
+users_password_hash(struct db *db, const char *user_id, char **hash)
 {
 	PGresult *res;
 	enum db_err e;
@@ -284,19 +284,19 @@ db_user_password_hash(struct db *db, const char *user_id, char **hash)
 }
 
 enum db_err
-db_user_set_password(struct db *db, const char *user_id, const char *hash)
+users_set_password(struct db *db, const char *user_id, const char *hash)
 {
 	return change(db, "user_set_password", sql_set_password, DB_P(user_id, hash), NULL);
 }
 
 enum db_err
-db_user_set_name(struct db *db, const char *user_id, const char *name)
+users_set_name(struct db *db, const char *user_id, const char *name)
 {
 	return change(db, "user_set_name", sql_set_name, DB_P(user_id, name), NULL);
 }
 
 enum db_err
-db_user_delete(struct db *db, const char *user_id)
+users_delete(struct db *db, const char *user_id)
 {
 	PGresult *res;
 	enum db_err e;
@@ -310,7 +310,7 @@ db_user_delete(struct db *db, const char *user_id)
 }
 
 enum db_err
-db_user_list(struct db *db, struct json_object **out)
+users_list(struct db *db, struct json_object **out)
 {
 	struct json_object *items;
 	enum db_err e;
@@ -324,7 +324,7 @@ db_user_list(struct db *db, struct json_object **out)
 }
 
 enum db_err
-db_user_id_by_email(struct db *db, const char *email, char id[37])
+users_id_by_email(struct db *db, const char *email, char id[37])
 {
 	PGresult *res;
 	enum db_err e;
@@ -342,14 +342,14 @@ db_user_id_by_email(struct db *db, const char *email, char id[37])
 }
 
 enum db_err
-db_user_set_active(struct db *db, const char *user_id, bool active)
+users_set_active(struct db *db, const char *user_id, bool active)
 {
 	return change(db, "user_set_active", sql_set_active,
 	    DB_P(user_id, active ? "true" : "false"), NULL);
 }
 
 enum db_err
-db_sessions_list(struct db *db, const char *user_id, const char *current_hash,
+users_sessions_list(struct db *db, const char *user_id, const char *current_hash,
     struct json_object **items)
 {
 	return all_rows(db, "sessions_list", sql_sessions_list,
@@ -357,7 +357,7 @@ db_sessions_list(struct db *db, const char *user_id, const char *current_hash,
 }
 
 enum db_err
-db_sessions_end(struct db *db, const char *user_id, const char *keep_hash, int *n)
+users_sessions_end(struct db *db, const char *user_id, const char *keep_hash, int *n)
 {
 	enum db_err e = change(db, "sessions_end", sql_sessions_end,
 	    DB_P(user_id, keep_hash != NULL ? keep_hash : ""), n);
@@ -367,13 +367,13 @@ db_sessions_end(struct db *db, const char *user_id, const char *keep_hash, int *
 }
 
 enum db_err
-db_session_end_id(struct db *db, const char *user_id, const char *session_id)
+users_session_end_id(struct db *db, const char *user_id, const char *session_id)
 {
 	return change(db, "session_end_id", sql_session_end_id, DB_P(user_id, session_id), NULL);
 }
 
 enum db_err
-db_sessions_purge(struct db *db, const char *user_id)
+users_sessions_purge(struct db *db, const char *user_id)
 {
 	if (user_id == NULL)
 		return db_query(db, "sessions_purge_all", sql_sessions_purge_all, 0, NULL, NULL);
@@ -381,40 +381,40 @@ db_sessions_purge(struct db *db, const char *user_id)
 }
 
 enum db_err
-db_session_is(struct db *db, const char *session_id, const char *current_hash, bool *is_current)
+users_session_is(struct db *db, const char *session_id, const char *current_hash, bool *is_current)
 {
 	return exists(db, "session_is", sql_session_is, session_id,
 	    current_hash != NULL ? current_hash : "", is_current);
 }
 
 enum db_err
-db_tokens_list(struct db *db, const char *user_id, struct json_object **items)
+users_tokens_list(struct db *db, const char *user_id, struct json_object **items)
 {
 	return all_rows(db, "tokens_list", sql_tokens_list, DB_P(user_id), items);
 }
 
 enum db_err
-db_token_create(struct db *db, const char *user_id, const char *name, const char *token_hash,
+users_token_create(struct db *db, const char *user_id, const char *name, const char *token_hash,
     struct json_object **out)
 {
 	return one_row(db, "token_create", sql_token_create, DB_P(user_id, name, token_hash), out);
 }
 
 enum db_err
-db_token_revoke(struct db *db, const char *user_id, const char *token_id)
+users_token_revoke(struct db *db, const char *user_id, const char *token_id)
 {
 	return change(db, "token_revoke", sql_token_revoke, DB_P(user_id, token_id), NULL);
 }
 
 enum db_err
-db_token_by_hash(struct db *db, const char *user_id, const char *token_hash,
+users_token_by_hash(struct db *db, const char *user_id, const char *token_hash,
     struct json_object **out)
 {
 	return one_row(db, "token_by_hash", sql_token_by_hash, DB_P(user_id, token_hash), out);
 }
 
 enum db_err
-db_user_export(struct db *db, const char *user_id, struct json_object **out)
+users_export(struct db *db, const char *user_id, struct json_object **out)
 {
 	struct json_object *doc, *user;
 	enum db_err e;
