@@ -12,11 +12,6 @@ command -v nginx >/dev/null 2>&1 || skip_all "nginx is not installed"
 WORKERS=2
 THREADS=4
 
-# now_ms: a monotonic-enough clock in milliseconds.
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
 # codes_of N PATH: N sequential requests; prints each status code on its own line.
 codes_of() {
 	local n=$1 path=$2 i

@@ -3,41 +3,13 @@
 # field rules, errors in the form, cookies, session rotation, CSRF, next=, headers.
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
+. "$top_srcdir/t/lib/pages.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-nginx_start
-parley_start || bail "parley did not start"
-
-# post PATH FIELD=VALUE...: a form post as a browser sends it, with the current $CSRF.
-post() {
-	local path=$1 args=() kv
-	shift
-	for kv in "csrf_token=$CSRF" "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http POST "$path" "${args[@]}"
-}
-
-# page_csrf: the csrf_token the last page's forms carry.
-page_csrf() {
-	grep -o 'name="csrf_token" value="[0-9a-f]*"' <<<"$BODY" | head -n 1 | sed 's/.*value="//; s/"$//'
-}
-
-# jar_session: the session token in the current cookie jar ("" when none).
-jar_session() {
-	awk '$6 == "parley_session" { v = $7 } END { print v }' "$COOKIE_JAR"
-}
+stack_start
 
 # set_cookie NAME: the Set-Cookie line of the last answer for that cookie.
 set_cookie() {
 	grep -i "^set-cookie: $1=" <<<"$HEADERS" | tail -n 1
-}
-
-users() {
-	sql "SELECT count(*) FROM users"
 }
 
 ##
@@ -83,7 +55,7 @@ http POST /register --data-urlencode csrf_token="${CSRF//[0-9]/a}" \
     --data-urlencode password=long-enough-pw
 is "$STATUS" 403 "registering with a wrong CSRF token is refused (403)"
 like "$BODY" "Reload the page" "the 403 page says what to do"
-is "$(users)" 0 "and no account was made"
+is "$(count_rows users)" 0 "and no account was made"
 
 ##
 # Field rules, shown in the form
@@ -117,7 +89,7 @@ like "$BODY" 'id="name-error">Name is required' "with a message by the name fiel
 post /register email=ann@example.com name=Ann username='bad name!' password=long-enough-pw
 is "$STATUS" 422 "a username with spaces or signs is refused (422)"
 like "$BODY" 'id="username-error"' "with a message by the username field"
-is "$(users)" 0 "no account was made by any of these"
+is "$(count_rows users)" 0 "no account was made by any of these"
 
 ##
 # Registering
@@ -161,7 +133,7 @@ like "$BODY" 'An account with this email already exists\.' "with the message tha
 like "$BODY" 'id="email"[^>]*aria-invalid="true"' "by the email field"
 post /register email=other@example.com name=Other username=ANN password=long-enough-pw
 is "$STATUS" 409 "a username taken in other letter case is refused (409)"
-is "$(users)" 1 "still one account"
+is "$(count_rows users)" 1 "still one account"
 
 ##
 # Signing out

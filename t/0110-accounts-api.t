@@ -4,16 +4,7 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-nginx_start
-parley_start || bail "parley did not start"
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
+stack_start
 
 # j METHOD PATH JSON [CURL ARGS...]: a JSON request with the current jar (no CSRF header).
 j() {
@@ -21,13 +12,6 @@ j() {
 	shift 3
 	http "$method" "$path" -H 'Content-Type: application/json' --data-binary "$body" "$@"
 }
-
-count() {
-	sql "SELECT count(*) FROM $1"
-}
-
-uuid_re='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-time_re='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$'
 
 ##
 # Register: what is refused
@@ -69,7 +53,7 @@ j POST /api/v1/auth/register "$(jq -cn --arg p "$pw513e" '{email: "a@example.com
 is "$STATUS" 422 "513 two-byte characters (1026 bytes) are refused: the limit is in bytes"
 j POST /api/v1/auth/register '{"email": "a@example.com", "name": "", "password": "long-enough-pw"}'
 is "$STATUS/$(jget '.error.fields.name != null')" "422/true" "an empty name is refused (422)"
-is "$(count users)" 0 "none of these made an account"
+is "$(count_rows users)" 0 "none of these made an account"
 
 ##
 # Register and sign in
@@ -100,7 +84,7 @@ is "$STATUS" 409 "the same email in other letter case is refused (409)"
 is "$(jget .error.message)" "An account with this email already exists." "with the message that says so"
 j POST /api/v1/auth/register '{"email": "other@example.com", "name": "Other", "username": "ALICE", "password": "long-enough-pw"}'
 is "$STATUS" 409 "a taken username in other letter case is refused (409)"
-is "$(count users)" 1 "still one account"
+is "$(count_rows users)" 1 "still one account"
 
 cookie_jar_reset
 http GET /api/v1/me
@@ -122,7 +106,7 @@ is "$STATUS" 200 "signing in with the username (any case) answers 200"
 is "$(jget .user.id)" "$alice_id" "with the user"
 like "$CSRF" '^[0-9a-f]{64}$' "and a CSRF token"
 isnt "$CSRF" "$CSRF_REG" "a new session has a new CSRF token"
-is "$(count auth_sessions)" 2 "two sessions now: the registration's and this one"
+is "$(count_rows auth_sessions)" 2 "two sessions now: the registration's and this one"
 
 ##
 # CSRF on cookie-authenticated writes
@@ -134,13 +118,13 @@ j POST /api/v1/tokens '{"name": "laptop"}' -H "X-CSRF-Token: $CSRF_REG"
 is "$STATUS" 403 "another session's CSRF token is refused (403)"
 j POST /api/v1/tokens '{"name": "laptop"}' -H "X-CSRF-Token: ${CSRF:0:63}"
 is "$STATUS" 403 "a cut-short CSRF token is refused (403)"
-is "$(count api_tokens)" 0 "and no token was made"
+is "$(count_rows api_tokens)" 0 "and no token was made"
 
 http POST /api/v1/tokens -H "X-CSRF-Token: $CSRF" --data-urlencode name=laptop
 is "$STATUS" 415 "a form-encoded token request is refused (415)"
 http POST /api/v1/tokens -H "X-CSRF-Token: $CSRF"
 is "$STATUS" 415 "a token request without a body is refused (415)"
-is "$(count api_tokens)" 0 "still no token"
+is "$(count_rows api_tokens)" 0 "still no token"
 j POST /api/v1/tokens '{}' -H "X-CSRF-Token: $CSRF"
 is "$STATUS/$(jget '.error.fields.name != null')" "422/true" "a token needs a name (422)"
 j POST /api/v1/tokens "$(jq -cn --arg n "$(head -c 101 /dev/zero | tr '\0' n)" '{name: $n}')" \

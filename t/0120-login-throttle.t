@@ -5,16 +5,7 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-nginx_start
-parley_start || bail "parley did not start"
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
+stack_start
 
 # login LOGIN PASSWORD: one API login attempt in a fresh cookie jar; sets STATUS.
 login() {

@@ -5,26 +5,7 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-nginx_start
-parley_start || bail "parley did not start"
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-
-# post PATH FIELD=VALUE...: a form post with the current $CSRF.
-post() {
-	local path=$1 args=() kv
-	shift
-	for kv in "csrf_token=$CSRF" "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http POST "$path" "${args[@]}"
-}
+stack_start
 
 # in_jar NAME CMD...: runs CMD with that cookie jar, then goes back to the main one
 # (and its CSRF token and user id).
@@ -36,11 +17,6 @@ in_jar() {
 	rc=$?
 	COOKIE_JAR=$saved CSRF=$csrf USER_ID=$uid
 	return "$rc"
-}
-
-me_status() {
-	http GET /api/v1/me
-	echo "$STATUS"
 }
 
 # owned ID: how many rows in each table belong to user ID, as "table=n ...".

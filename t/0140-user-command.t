@@ -4,16 +4,7 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-nginx_start
-parley_start || bail "parley did not start"
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
+stack_start
 
 # user ARGS...: runs `parley user ARGS` with stdin from $IN (default: nothing);
 # sets OUT, ERR and RC.
@@ -28,8 +19,6 @@ user() {
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")
 }
-
-uuid_re='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 
 ##
 # Usage
@@ -48,7 +37,7 @@ is "$RC" 2 "add without --name exits 2"
 IN='carol password'
 user add --email carol@example.com --name 'Carol Ng' --username carol --password-stdin
 is "$RC" 0 "add with --password-stdin exits 0"
-like "$OUT" "^added carol@example.com \\($uuid_re\\)$" "and says what it added"
+like "$OUT" "^added carol@example.com \\($uuid_pat\\)$" "and says what it added"
 unlike "$OUT" 'carol password' "without echoing the password"
 like "$(sql "SELECT password_hash FROM users WHERE email = 'carol@example.com'")" '^\$argon2id\$' \
     "the password is stored as an Argon2id hash"

@@ -5,29 +5,17 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
+db_start
 nginx_start
-
-me() {
-	http GET /api/v1/me
-	echo "$STATUS"
-}
 
 # use_for N: N requests one second apart; prints their statuses.
 use_for() {
 	local i out=''
 	for ((i = 0; i < $1; i++)); do
 		sleep 1
-		out+="$(me) "
+		out+="$(me_status) "
 	done
 	echo "${out% }"
-}
-
-sessions() {
-	sql "SELECT count(*) FROM auth_sessions"
 }
 
 ##
@@ -43,14 +31,14 @@ is "$(use_for 5)" "200 200 200 200 200" "used every second, it outlives the 3-se
 ok "$([ "$(sql "SELECT (expires_at > created_at + interval '4 seconds')::int FROM auth_sessions")" = 1 ]; echo $?)" \
     "its expiry moved forward with use"
 sleep 4
-is "$(me)" 401 "left idle for 4 seconds, it has ended"
+is "$(me_status)" 401 "left idle for 4 seconds, it has ended"
 like "$(header Set-Cookie)" 'parley_session=; .*Max-Age=0' "and the browser is told to forget it"
 http GET /account
 is "$(header Location)" "/login?next=%2Faccount" "the pages ask for a login again"
 
 login_user ann@example.com 'ann password' >/dev/null
 is "$STATUS" 200 "signing in again works"
-is "$(sessions)" 1 "and the expired session row was cleaned up"
+is "$(count_rows auth_sessions)" 1 "and the expired session row was cleaned up"
 parley_stop
 
 ##

@@ -7,10 +7,7 @@
 
 browser_prereqs
 
-pg_start
-parley_migrate || bail "migrations failed"
-nginx_start
-parley_start || bail "parley did not start"
+stack_start
 
 run_browser_test accounts.test.js
 

@@ -4,31 +4,13 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-# jget FILTER: a value from the last answer's JSON body (jq -r).
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-
-# as A|B: switch to that person's cookie jar and CSRF token.
-as() {
-	COOKIE_JAR=$T/jar.$1
-	eval "CSRF=\$CSRF_$1"
-}
+stack_start
 
 # create TITLE: adds a task as the current person; prints its id.
 create() {
 	api POST /api/v1/tasks "$(jq -cn --arg t "$1" '{title: $t}')" >/dev/null
 	jget .id
 }
-
-uuid_re='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 
 ##
 # Without a login
@@ -37,13 +19,7 @@ http GET /api/v1/tasks
 is "$STATUS" 401 "the task list needs a login"
 is "$(jget .error.code)" unauthorized "and says so in the error shape"
 
-COOKIE_JAR=$T/jar.A
-register_user alice@example.com 'correct horse battery' || bail "cannot register alice"
-CSRF_A=$CSRF
-COOKIE_JAR=$T/jar.B
-register_user bob@example.com 'another good password' || bail "cannot register bob"
-CSRF_B=$CSRF
-as A
+two_people
 
 ##
 # Create, read, list

@@ -4,31 +4,7 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-
-as() {
-	COOKIE_JAR=$T/jar.$1
-	eval "CSRF=\$CSRF_$1"
-}
-
-# post PATH FIELD=VALUE...: a form post as a browser sends it, with the CSRF token.
-post() {
-	local path=$1 kv args=()
-	shift
-	for kv in "csrf_token=$CSRF" "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http POST "$path" "${args[@]}"
-}
+stack_start
 
 # task_json ID: the task through the API (as the current person), in $BODY.
 task_json() {
@@ -62,13 +38,7 @@ http GET /tasks
 like "$STATUS" '^30[23]$' "/tasks without a login redirects"
 like "$(header Location)" '^/login\?next=(%2F|/)tasks' "to the login page, coming back to /tasks"
 
-COOKIE_JAR=$T/jar.A
-register_user alice@example.com 'correct horse battery' || bail "cannot register alice"
-CSRF_A=$CSRF
-COOKIE_JAR=$T/jar.B
-register_user bob@example.com 'another good password' || bail "cannot register bob"
-CSRF_B=$CSRF
-as A
+two_people
 
 ##
 # First use

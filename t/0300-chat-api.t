@@ -4,41 +4,14 @@
 # assistant's task phrases, Markdown safety, and one person never seeing another's chats.
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
+. "$top_srcdir/t/lib/content.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-
-as() {
-	COOKIE_JAR=$T/jar.$1
-	eval "CSRF=\$CSRF_$1"
-}
-
-# say CONV TEXT: posts a message and waits for the answer; the answer's JSON is in BODY.
-say() {
-	api POST "/api/v1/conversations/$1/messages" "$(jq -cn --arg c "$2" '{content: $c}')"
-}
-
-uuid_re='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-time_re='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$'
+stack_start
 
 http GET /api/v1/conversations
 is "$STATUS" 401 "conversations need a login"
 
-COOKIE_JAR=$T/jar.A
-register_user alice@example.com 'correct horse battery' Alice || bail "cannot register alice"
-CSRF_A=$CSRF
-COOKIE_JAR=$T/jar.B
-register_user bob@example.com 'another good password' Bob || bail "cannot register bob"
-CSRF_B=$CSRF
-as A
+two_people Alice Bob
 
 ##
 # Models

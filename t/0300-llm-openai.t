@@ -4,20 +4,15 @@
 # retries, malformed and cut streams, stalls, oversize answers, stops, and a key kept out of logs.
 # shellcheck disable=SC2119 # harness functions take optional arguments
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/lib/harness.sh"
+. "$top_srcdir/t/lib/fake_openai.sh"
 
-FAKE=${FAKE_OPENAI:-$top_builddir/t/fake_openai}
 DRIVER=${LLM_DRIVER:-$top_builddir/t/llm_driver}
-[ -x "$FAKE" ] && [ -x "$DRIVER" ] || skip_all "t/fake_openai and t/llm_driver are not built"
-
-# Loopback only: a proxy from the environment must not see these requests.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+[ -x "$DRIVER" ] || skip_all "t/llm_driver is not built"
 
 KEY="sk-test-$RANDOM$RANDOM-never-log-me"
-"$FAKE" -P "$T/fake.port" -s "$T/script" -l "$T/requests.jsonl" >/dev/null 2>"$T/fake.log" &
-track $!
-wait_for 50 test -s "$T/fake.port" || bail "fake_openai did not start"
-PORT=$(cat "$T/fake.port")
+fake_start
 
+# Not fake_use: a base URL that ends in a slash, and two models.
 export PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1/"
 export PARLEY_OPENAI_API_KEY="$KEY"
 export PARLEY_OPENAI_MODELS="fake-model, other-model"
@@ -25,17 +20,6 @@ export PARLEY_LOG_LEVEL=debug
 LOG=$T/parley.log
 : >"$LOG"
 
-_run=0
-# script STEP...: the fake's next answers, one step each (see t/fake_openai.c); clears the request log.
-script() {
-	_run=$((_run + 1))
-	# A new first line makes the fake start the script again even when the steps repeat.
-	{
-		echo "# run $_run"
-		printf '%s\n' "$@"
-	} >"$T/script"
-	: >"$T/requests.jsonl"
-}
 # ask [-u USER] [-n] [-c MS] MODEL MESSAGE...: one llm_complete; its result in $T/out.
 ask() {
 	"$DRIVER" "$@" >"$T/out" 2>>"$LOG"
@@ -44,16 +28,8 @@ ask() {
 f() {
 	sed -n "s/^$1: //p" "$T/out" | head -n 1
 }
-nreq() {
-	wc -l <"$T/requests.jsonl" | tr -d ' '
-}
-# req N: the Nth request the fake received, as one JSON line.
-req() {
-	sed -n "${1}p" "$T/requests.jsonl"
-}
 
-pg_start
-parley_migrate || bail "migrations failed"
+db_start
 ANN=$(sql "INSERT INTO users (email, name, password_hash) VALUES ('ann@example.com', 'Ann', 'x') RETURNING id")
 BOB=$(sql "INSERT INTO users (email, name, password_hash) VALUES ('bob@example.com', 'Bob', 'x') RETURNING id")
 [ -n "$ANN" ] && [ -n "$BOB" ] || bail "cannot create users"
@@ -73,8 +49,8 @@ is "$(f deltas)" 3 "text: it arrived in three deltas, as sent"
 is "$(f tokens_prompt)/$(f tokens_completion)/$(f tokens_total)/$(f tokens_estimated)" "28/3/31/false" \
     "text: the provider's usage is stored, not estimated"
 like "$(f ttft_ms)" '^[0-9]+$' "text: time to first token measured"
-is "$(nreq)" 1 "text: one request"
-R=$(req 1)
+is "$(fake_requests)" 1 "text: one request"
+R=$(fake_request 1)
 like "$R" '"path":"/v1/chat/completions"' "request: POST {base_url}/chat/completions (trailing slash handled)"
 like "$R" '"model":"fake-model"' "request: the model without the openai/ prefix"
 like "$R" '"roles":"system,user,assistant,user"' "request: a system prompt, then the history in order"
@@ -89,12 +65,12 @@ like "$R" "\"authorization\":\"Bearer $KEY\"" "request: the API key goes in the 
 
 script "text:No tools"
 ask -n openai/fake-model "Just talk"
-unlike "$(req 1)" '"tools"' "request: no tools when none are offered"
+unlike "$(fake_request 1)" '"tools"' "request: no tools when none are offered"
 
 script "text:Keyless"
 PARLEY_OPENAI_API_KEY="" ask openai/fake-model "Local server"
 is "$(f status)/$(f text)" "ok/Keyless" "request: a server without a key is fine"
-like "$(req 1)" '"authorization":null' "request: no Authorization header without a key"
+like "$(fake_request 1)" '"authorization":null' "request: no Authorization header without a key"
 
 ##
 # Tool calls
@@ -106,8 +82,8 @@ is "$(f text)" "I added it." "tool: the text of the last round is the answer"
 is "$(f note)" "Added task: Buy milk" "tool: the note for people"
 is "$(tasks_of "$ANN")" "Buy milk:open" "tool: the task was added for the owner"
 is "$(tasks_of "$BOB")" "" "tool: and for nobody else"
-is "$(nreq)" 2 "tool: a second request carries the result"
-R=$(req 2)
+is "$(fake_requests)" 2 "tool: a second request carries the result"
+R=$(fake_request 2)
 like "$R" '"roles":"system,user,assistant,tool"' "tool: assistant turn with the call, then a tool message"
 like "$R" '"tool_calls":\[\{"id":"call_1","type":"function","function":\{"name":"add_task","arguments":"\{\\"title\\":\\"Buy milk\\"\}"' \
     "tool: the call's fragments were joined and sent back whole"
@@ -117,31 +93,31 @@ is "$(f tokens_prompt)/$(f tokens_completion)" "42/4" "tool: usage summed over b
 script 'tool:add_task:{"title": "Broken' "text:Sorry."
 ask -u "$ANN" openai/fake-model "Add something"
 is "$(f status)" ok "tool, bad JSON: the answer still comes"
-like "$(req 2)" 'not a valid JSON object; nothing was done' "tool, bad JSON: the model is told, nothing runs"
+like "$(fake_request 2)" 'not a valid JSON object; nothing was done' "tool, bad JSON: the model is told, nothing runs"
 is "$(tasks_of "$ANN")" "Buy milk:open" "tool, bad JSON: no task added"
 
 script 'tool:add_task:{"title": 42}' "text:Sorry."
 ask -u "$ANN" openai/fake-model "Add a number"
-like "$(req 2)" 'add_task needs .{1,8}title.{1,8}, a string' "tool, wrong type: an error result for the model"
+like "$(fake_request 2)" 'add_task needs .{1,8}title.{1,8}, a string' "tool, wrong type: an error result for the model"
 is "$(tasks_of "$ANN")" "Buy milk:open" "tool, wrong type: no task added"
 
 sql "INSERT INTO tasks (user_id, title) VALUES ('$ANN', 'Call Bob'), ('$ANN', 'Call Bobby'), ('$BOB', 'Secret plan')" >/dev/null
 script 'tool:complete_task:{"title":"call"}' "text:Which one?"
 ask -u "$ANN" openai/fake-model "Complete call"
-like "$(req 2)" 'candidates' "tool, ambiguous: the candidates go back to the model"
+like "$(fake_request 2)" 'candidates' "tool, ambiguous: the candidates go back to the model"
 is "$(tasks_of "$ANN")" "Buy milk:open,Call Bob:open,Call Bobby:open" "tool, ambiguous: nothing changed"
 is "$(f note)" "" "tool, ambiguous: no note"
 
 script 'tool:complete_task:{"title":"buy milk"}|list_tasks:{}' "text:Done."
 ask -u "$ANN" openai/fake-model "Done with milk, and what is left?"
 is "$(tasks_of "$ANN")" "Buy milk:done,Call Bob:open,Call Bobby:open" "tool: complete_task by title"
-like "$(req 2)" '"roles":"system,user,assistant,tool,tool"' "tool: two calls in one round, two tool messages"
-like "$(req 2)" '"tool_call_id":"call_2","content":"\{\\"ok\\":true,\\"status\\":\\"all\\",\\"count\\":3' \
+like "$(fake_request 2)" '"roles":"system,user,assistant,tool,tool"' "tool: two calls in one round, two tool messages"
+like "$(fake_request 2)" '"tool_call_id":"call_2","content":"\{\\"ok\\":true,\\"status\\":\\"all\\",\\"count\\":3' \
     "tool: the second call lists the tasks"
 
 script 'tool:delete_task:{"title":"secret plan"}' "text:Not found."
 ask -u "$ANN" openai/fake-model "Delete the secret plan"
-like "$(req 2)" 'No task matches' "tool: another user's task is not found"
+like "$(fake_request 2)" 'No task matches' "tool: another user's task is not found"
 is "$(tasks_of "$BOB")" "Secret plan:open" "tool: and stays"
 
 steps=()
@@ -150,9 +126,9 @@ script "${steps[@]}"
 ask -u "$ANN" openai/fake-model "Loop forever"
 is "$(f status)" error "tool rounds: a model that only calls tools ends in an error"
 like "$(f error)" "kept asking for tools" "tool rounds: a clear message"
-is "$(nreq)" 6 "tool rounds: five rounds of calls, then one request for words"
-like "$(req 5)" '"tool_choice":"auto"' "tool rounds: tools allowed up to round five"
-like "$(req 6)" '"tool_choice":"none"' "tool rounds: the last request asks for an answer"
+is "$(fake_requests)" 6 "tool rounds: five rounds of calls, then one request for words"
+like "$(fake_request 5)" '"tool_choice":"auto"' "tool rounds: tools allowed up to round five"
+like "$(fake_request 6)" '"tool_choice":"none"' "tool rounds: the last request asks for an answer"
 
 ##
 # Failures and retries
@@ -160,7 +136,7 @@ like "$(req 6)" '"tool_choice":"none"' "tool rounds: the last request asks for a
 script "status:500" "text:Recovered"
 ask openai/fake-model "Hi"
 is "$(f status)/$(f text)" "ok/Recovered" "500 then success: the retry answers"
-is "$(nreq)" 2 "500 then success: exactly one retry"
+is "$(fake_requests)" 2 "500 then success: exactly one retry"
 like "$(tail -n 5 "$LOG")" "trying again in [0-9]+ ms" "500 then success: the retry is logged"
 like "$(f time_ms)" '^([5-9][0-9][0-9]|1[0-9][0-9][0-9])$' "500 then success: after a backoff of 0.5 to 1 s"
 
@@ -172,11 +148,11 @@ script "status:500" "status:500" "text:never"
 ask openai/fake-model "Hi"
 is "$(f status)" error "500 twice: an error"
 is "$(f error)" "The model provider answered with an error (HTTP 500)." "500 twice: a clear message"
-is "$(nreq)" 2 "500 twice: no third try"
+is "$(fake_requests)" 2 "500 twice: no third try"
 
 script "status:400" "text:never"
 ask openai/fake-model "Hi"
-is "$(f status)/$(nreq)" "error/1" "400: no retry for a request the provider refuses"
+is "$(f status)/$(fake_requests)" "error/1" "400: no retry for a request the provider refuses"
 
 script "status:401"
 ask openai/fake-model "Hi"
@@ -207,7 +183,7 @@ script "stall:8"
 PARLEY_LLM_IDLE_TIMEOUT=2 ask openai/fake-model "Hi"
 is "$(f error)" "The model stopped answering (no data for 2 s)." "stall: the idle timeout"
 ok "$(($(f time_ms) < 5000 ? 0 : 1))" "stall: given up within the limit ($(f time_ms) ms)"
-is "$(nreq)" 1 "stall: not retried"
+is "$(fake_requests)" 1 "stall: not retried"
 
 script "stall-mid:8"
 PARLEY_LLM_IDLE_TIMEOUT=2 ask openai/fake-model "Hi"
@@ -257,7 +233,7 @@ ok "$(($(f tokens_prompt) > 0 && $(f tokens_completion) > 0 ? 0 : 1))" "no usage
 
 script "text:never"
 ask openai/not-offered "Hi"
-is "$(f error)/$(nreq)" "The model openai/not-offered is not available./0" "an unlisted model is refused without a request"
+is "$(f error)/$(fake_requests)" "The model openai/not-offered is not available./0" "an unlisted model is refused without a request"
 
 ##
 # Secrets and privacy

@@ -6,54 +6,11 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 . "$top_srcdir/t/lib/fake_openai.sh"
+. "$top_srcdir/t/lib/content.sh"
 
-fake_start
-fake_use sk-test-secret
+fake_serve sk-test-secret
 
-_run=0
-# script STEP...: the fake's next answers (see t/fake_openai.c).
-script() {
-	_run=$((_run + 1))
-	{
-		echo "# run $_run"
-		printf '%s\n' "$@"
-	} >"$T/script"
-}
-
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-# sse_names FILE: the event names in FILE, comma-separated.
-sse_names() {
-	awk '/^event: / { printf "%s%s", sep, $2; sep = "," }' "$1"
-}
-# sse_data FILE EVENT: the data of every EVENT in FILE, one JSON document a line.
-sse_data() {
-	awk -v want="$2" '/^event: / { ev = $2 } /^data: / { if (ev == want) print substr($0, 7) }' "$1"
-}
-# sse_text FILE: the deltas of FILE joined.
-sse_text() {
-	sse_data "$1" delta | jq -j .content
-}
-# stream_post CONV JSON OUT [CURL ARGS]: POST a message with "stream": true in the
-# background; its events go to OUT. Sets BG_PID.
-stream_post() {
-	local conv=$1 json=$2 out=$3
-	shift 3
-	curl -sS -N -b "$COOKIE_JAR" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
-	    --data-binary "$json" "$@" "$BASE_URL/api/v1/conversations/$conv/messages" \
-	    >"$out" 2>"$out.err" &
-	BG_PID=$!
-}
-# upstream_conns: open connections from parley to the fake server.
-upstream_conns() {
-	ss -Htn state established "( dport = :$PORT )" 2>/dev/null | wc -l
-}
+stack_start
 
 register_user alice@example.com 'correct horse battery' Alice || bail "cannot register alice"
 
@@ -130,11 +87,8 @@ wait "$BG_PID"
 like "$(cat "$T/s2")" 'event: start' "the client saw the start before leaving"
 unlike "$(cat "$T/s2")" 'event: done' "and left before the end"
 aid=$(sse_data "$T/s2" start | jq -r .assistant_message.id)
-msg_status() {
-	sql "SELECT status FROM messages WHERE id = '$aid'"
-}
-wait_for 100 eval '[ "$(msg_status)" = complete ]'
-is "$(msg_status)" complete "the answer was completed anyway"
+wait_for 100 eval '[ "$(msg_status "$aid")" = complete ]'
+is "$(msg_status "$aid")" complete "the answer was completed anyway"
 api GET "/api/v1/conversations/$conv/messages/$aid"
 is "$(jget .content)" "$words" "and stored whole"
 like "$(jget .content_html)" "^<p>one two" "with its HTML"

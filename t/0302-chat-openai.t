@@ -6,47 +6,14 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 . "$top_srcdir/t/lib/fake_openai.sh"
+. "$top_srcdir/t/lib/content.sh"
 
 KEY=sk-test-secret
-fake_start
-fake_use "$KEY"
+fake_serve "$KEY"
 export PARLEY_LLM_IDLE_TIMEOUT=2
 export PARLEY_LOG_LEVEL=debug
 
-_run=0
-# script STEP...: the fake's next answers (see t/fake_openai.c); clears the request log.
-script() {
-	_run=$((_run + 1))
-	{
-		echo "# run $_run"
-		printf '%s\n' "$@"
-	} >"$T/script"
-	: >"$T/requests.jsonl"
-}
-nreq() {
-	wc -l <"$T/requests.jsonl" | tr -d ' '
-}
-req() {
-	sed -n "${1}p" "$T/requests.jsonl"
-}
-
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-say() {
-	api POST "/api/v1/conversations/$1/messages" "$(jq -cn --arg c "$2" '{content: $c}')"
-}
-sse_names() {
-	awk '/^event: / { printf "%s%s", sep, $2; sep = "," }' "$1"
-}
-sse_data() {
-	awk -v want="$2" '/^event: / { ev = $2 } /^data: / { if (ev == want) print substr($0, 7) }' "$1"
-}
+stack_start
 
 register_user alice@example.com 'correct horse battery' Alice || bail "cannot register alice"
 
@@ -69,7 +36,7 @@ is "$(jget .assistant_message.response.tokens_completion)" 3 "the provider's com
 is "$(jget .assistant_message.response.tokens_estimated)" false "and are not estimates"
 ok "$(jq -e '.assistant_message.response | .tokens_prompt > 0 and .tokens_total == .tokens_prompt + .tokens_completion' <<<"$BODY" >/dev/null; echo $?)" \
     "prompt and total tokens are stored"
-R=$(req 1)
+R=$(fake_request 1)
 like "$R" '"model":"fake-1"' "the model is sent without its openai/ prefix"
 like "$R" '"stream":true' "the request streams"
 like "$R" '"include_usage":true' "and asks for usage"
@@ -79,7 +46,7 @@ like "$R" 'Alice' "the system prompt names the person"
 
 script "text:Five."
 say "$conv" "And 2+3?"
-R=$(req 1)
+R=$(fake_request 1)
 like "$R" '"roles":"system,(system,)?user,assistant,user"' "the history goes in order: question, answer, question"
 like "$R" 'Four, of course' "with the earlier answer"
 like "$R" '"last_user":"And 2\+3\?"' "and the new question last"
@@ -89,7 +56,7 @@ api POST /api/v1/conversations '{}'
 cb=$(jget .id)
 api POST "/api/v1/conversations/$cb/messages" '{"content": "use the fake", "model": "openai/fake-1"}'
 is "$(jget .assistant_message.model)" openai/fake-1 "a per-message model overrides the builtin default"
-like "$(req 1)" '"model":"fake-1"' "and is the one asked"
+like "$(fake_request 1)" '"model":"fake-1"' "and is the one asked"
 
 api PATCH "/api/v1/conversations/$cb" '{"default_model": "openai/fake-1"}'
 is "$(jget .default_model)" openai/fake-1 "the default model can be changed"
@@ -109,8 +76,8 @@ say "$conv" "Please add buy milk to my list"
 is "$(jget .assistant_message.content)" "I added **Buy milk**." "the answer after the tool round"
 like "$(jget .assistant_message.content_html)" "<strong>Buy milk</strong>" "rendered from Markdown"
 is "$(jget .assistant_message.actions[0].note)" "Added task: Buy milk" "the action is recorded"
-is "$(nreq)" 2 "two requests: the call and the answer"
-like "$(req 2)" '"role":"tool"' "the tool result went back to the model"
+is "$(fake_requests)" 2 "two requests: the call and the answer"
+like "$(fake_request 2)" '"role":"tool"' "the tool result went back to the model"
 api GET /api/v1/tasks
 is "$(jget '[.items[].title] | @json')" '["Buy milk"]' "GET /api/v1/tasks shows the new task"
 
@@ -121,7 +88,7 @@ script "status:500" "text:Recovered"
 say "$conv" "try once more"
 is "$(jget .assistant_message.status)" complete "500 then success: the retry answers"
 is "$(jget .assistant_message.content)" Recovered "with the text"
-is "$(nreq)" 2 "after exactly one retry"
+is "$(fake_requests)" 2 "after exactly one retry"
 
 script "status:500" "status:500" "text:never"
 say "$conv" "this will fail"
@@ -145,7 +112,7 @@ is "$(sse_data "$T/e1" error | jq -r .assistant_message.status)" error "and carr
 script "text:Next time it works."
 say "$conv" "are you back?"
 is "$(jget .assistant_message.status)" complete "after a failure the conversation goes on"
-unlike "$(req 1)" 'HTTP 500' "and the failed answer is not sent as history"
+unlike "$(fake_request 1)" 'HTTP 500' "and the failed answer is not sent as history"
 
 script "malformed"
 say "$conv" "malformed please"
@@ -193,7 +160,7 @@ like "$html" "click" "the link text is kept"
 ##
 api GET "/api/v1/conversations/$conv/messages/$failed_id"
 is "$STATUS" 200 "a failed answer can be read back"
-like "$(req 1)" "\"authorization\":\"Bearer $KEY\"" "the key is sent to the provider"
+like "$(fake_request 1)" "\"authorization\":\"Bearer $KEY\"" "the key is sent to the provider"
 unlike "$(cat "$T/parley.log")" "$KEY" "the API key is never in parley's log"
 
 done_testing

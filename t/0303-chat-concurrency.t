@@ -7,8 +7,7 @@
 . "$top_srcdir/t/lib/fake_openai.sh"
 
 N=64
-fake_start
-fake_use sk-test-secret
+fake_serve sk-test-secret
 words=""
 for i in $(seq 1 32); do words="$words w$i"; done
 words=${words# }
@@ -16,14 +15,7 @@ words=${words# }
 # when this machine is slow to start them.
 printf 'slow:400:%s\n' "$words" >"$T/script"
 
-pg_start
-parley_migrate || bail "migrations failed"
-WORKERS=2 THREADS=48 parley_start
-nginx_start
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
+WORKERS=2 THREADS=48 stack_start
 
 register_user alice@example.com 'correct horse battery' Alice || bail "cannot register alice"
 

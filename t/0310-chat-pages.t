@@ -6,35 +6,13 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
 # A second model is offered so the default can change; nothing listens on its address,
 # so an answer from it fails at once: that is the error path below.
 export PARLEY_OPENAI_MODELS=offline-model
 export PARLEY_OPENAI_BASE_URL=http://127.0.0.1:9/v1
 export PARLEY_OPENAI_API_KEY=sk-test-never-shown
 
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-UUID='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
-
-as() {
-	COOKIE_JAR=$T/jar.$1
-	eval "CSRF=\$CSRF_$1"
-}
-
-# post PATH FIELD=VALUE...: a form post as a browser sends it, with the CSRF token.
-post() {
-	local path=$1 kv args=()
-	shift
-	for kv in "csrf_token=$CSRF" "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http POST "$path" "${args[@]}"
-}
+stack_start
 
 # post_nocsrf PATH FIELD=VALUE...: the same form post without the token.
 post_nocsrf() {
@@ -44,10 +22,6 @@ post_nocsrf() {
 		args+=(--data-urlencode "$kv")
 	done
 	http POST "$path" "${args[@]}"
-}
-
-location() {
-	header Location
 }
 
 # msg_ids ROLE: the ids of the messages of ROLE in the last page, in order.
@@ -68,13 +42,7 @@ http GET /chat
 like "$STATUS" '^30[23]$' "/chat without a login redirects"
 like "$(location)" '^/login\?next=' "to the login page"
 
-COOKIE_JAR=$T/jar.A
-register_user alice@example.com 'correct horse battery' Alice || bail "cannot register alice"
-CSRF_A=$CSRF
-COOKIE_JAR=$T/jar.B
-register_user bob@example.com 'another good password' Bob || bail "cannot register bob"
-CSRF_B=$CSRF
-as A
+two_people Alice Bob
 
 ##
 # First use
@@ -100,7 +68,7 @@ like "$BODY" 'id="new-chat-model-error"' "with the error by the model picker"
 
 post /chat model=builtin/parley 'title=<b>Plans</b> & "more"'
 is "$STATUS" 303 "a new chat answers 303"
-like "$(location)" "^/chat/$UUID\$" "to the new conversation"
+like "$(location)" "^/chat/$uuid_pat\$" "to the new conversation"
 CONV=$(location | sed 's|^/chat/||')
 
 http GET "/chat/$CONV"
@@ -155,7 +123,7 @@ like "$BODY" '>hello</textarea>' "what was typed is kept"
 
 post "/chat/$CONV/messages" 'content=add a task to buy milk' model=builtin/parley
 is "$STATUS" 303 "sending answers 303 once the answer is written"
-like "$(location)" "^/chat/$CONV#$UUID\$" "to the new answer in the conversation"
+like "$(location)" "^/chat/$CONV#$uuid_pat\$" "to the new answer in the conversation"
 ANSWER=$(location | sed 's|.*#||')
 
 http GET "/chat/$CONV"
@@ -246,7 +214,7 @@ is "$STATUS" 403 "regenerating without the CSRF token is refused"
 post "/chat/$CONV/regenerate"
 is "$STATUS" 303 "regenerating answers 303"
 NEW=$(location | sed 's|.*#||')
-like "$NEW" "^$UUID\$" "to the new answer"
+like "$NEW" "^$uuid_pat\$" "to the new answer"
 http GET "/chat/$CONV"
 isnt "$NEW" "$LIVE" "it is a new answer"
 unlike "$BODY" "id=\"$LIVE\"" "the old last answer is gone"
@@ -305,7 +273,7 @@ is "$(msg_ids user | wc -l)" 50 "a long conversation shows its newest 50 message
 like "$BODY" '<div class="msg-body">note number 11</div>' "from the 11th"
 like "$BODY" '<div class="msg-body">note number 60</div>.*<form class="composer"' "to the newest, just above the composer"
 EARLIER=$(grep -o 'href="/chat/[^"]*?before=[0-9a-f-]*" rel="prev"' <<<"$BODY" | sed 's/href="\([^"]*\)".*/\1/')
-like "$EARLIER" "^/chat/$CONV3\?before=$UUID\$" "with a link to the earlier ones"
+like "$EARLIER" "^/chat/$CONV3\?before=$uuid_pat\$" "with a link to the earlier ones"
 http GET "$EARLIER"
 is "$(msg_ids user | wc -l)" 10 "which shows the 10 before them"
 like "$BODY" '<div class="msg-body">note number 1</div>' "back to the first"

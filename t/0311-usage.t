@@ -4,42 +4,13 @@
 # chart with text alternatives and a data table, the chart for one model, and privacy.
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
-
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
+. "$top_srcdir/t/lib/pages.sh"
 
 # A second model whose answers fail at once (nothing listens there): they count as errors.
 export PARLEY_OPENAI_MODELS=offline-model
 export PARLEY_OPENAI_BASE_URL=http://127.0.0.1:9/v1
 
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-as() {
-	COOKIE_JAR=$T/jar.$1
-	eval "CSRF=\$CSRF_$1"
-}
-
-post() {
-	local path=$1 kv args=()
-	shift
-	for kv in "csrf_token=$CSRF" "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http POST "$path" "${args[@]}"
-}
-
-# cell MODEL COLUMN: a figure of the per-model table in the last page.
-cell() {
-	tr -d '\n' <<<"$BODY" | grep -o "<tr data-model=\"$1\">.*" | sed 's|</tr>.*||' |
-	    grep -o "data-col=\"$2\">[^<]*<" | sed 's/.*>\(.*\)</\1/'
-}
-
-# svg: the chart of the last page, alone.
-svg() {
-	tr -d '\n' <<<"$BODY" | grep -o '<svg.*</svg>'
-}
+stack_start
 
 # Sums a column of the current person's responses ($1: tokens_total, ...), by model ($2).
 stored_sum() {
@@ -55,13 +26,7 @@ fmt() {
 http GET /usage
 like "$STATUS" '^30[23]$' "/usage without a login redirects"
 
-COOKIE_JAR=$T/jar.A
-register_user alice@example.com 'correct horse battery' Alice || bail "cannot register alice"
-CSRF_A=$CSRF USER_A=$USER_ID
-COOKIE_JAR=$T/jar.B
-register_user bob@example.com 'another good password' Bob || bail "cannot register bob"
-CSRF_B=$CSRF
-as A
+two_people Alice Bob
 
 ##
 # Nothing yet
@@ -85,7 +50,6 @@ done
 post "/chat/$CONV/messages" 'content=anyone there?' model=openai/offline-model
 is "$STATUS" 303 "an answer that fails is stored too"
 
-USER_ID=$USER_A
 http GET /usage
 is "$STATUS" 200 "/usage with answers answers 200"
 unlike "$BODY" 'No answers yet' "no empty state"

@@ -6,56 +6,20 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 . "$top_srcdir/t/lib/fake_openai.sh"
+. "$top_srcdir/t/lib/content.sh"
+. "$top_srcdir/t/lib/pages.sh"
 
-fake_start
-fake_use sk-test-usage
+fake_serve sk-test-usage
 export PARLEY_LLM_IDLE_TIMEOUT=2
 unset PARLEY_DEFAULT_MODEL
 
-_run=0
-# script STEP...: the fake's next answers (see t/fake_openai.c).
-script() {
-	_run=$((_run + 1))
-	{
-		echo "# run $_run"
-		printf '%s\n' "$@"
-	} >"$T/script"
-}
+stack_start
 
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-as() {
-	COOKIE_JAR=$T/jar.$1
-	eval "CSRF=\$CSRF_$1 USER_ID=\$USER_$1"
-}
-answer() {
-	api POST "/api/v1/proposals/$1/answers" "$(jq -cn --arg f "$2" --arg a "$3" '{field: $f, answer: $a}')"
-}
 # proposal MODEL: a new proposal with all six answers (writing its sections); its id in $P.
 proposal() {
 	api POST /api/v1/proposals "$(jq -cn --arg m "$1" '{model: $m}')"
 	P=$(jget .id)
-	answer "$P" client_name "Acme Bakery" &&
-	answer "$P" project_title "Website redesign" &&
-	answer "$P" project_goals "Customers can order cakes online" &&
-	answer "$P" timeline "Design 3 weeks, build 6 weeks" &&
-	answer "$P" deliverables "Online ordering, staff training" &&
-	answer "$P" technologies "WordPress, Stripe"
-}
-# say CONV TEXT [MODEL]: one chat message by API.
-say() {
-	if [ $# -ge 3 ]; then
-		api POST "/api/v1/conversations/$1/messages" \
-		    "$(jq -cn --arg c "$2" --arg m "$3" '{content: $c, model: $m}')"
-	else
-		api POST "/api/v1/conversations/$1/messages" "$(jq -cn --arg c "$2" '{content: $c}')"
-	fi
+	answer_all "$P"
 }
 # stored COLUMN MODEL [WHERE]: the sum of COLUMN over the current person's chat answers and
 # proposal requests with MODEL (MODEL % for all), as the store holds them.
@@ -71,25 +35,12 @@ stored() {
 fmt() {
 	sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"
 }
-# cell MODEL COLUMN: a figure of the page's per-model table.
-cell() {
-	tr -d '\n' <<<"$BODY" | grep -o "<tr data-model=\"$1\">.*" | sed 's|</tr>.*||' |
-	    grep -o "data-col=\"$2\">[^<]*<" | sed 's/.*>\(.*\)</\1/'
-}
 # rowhead MODEL: the text of a model row's header cell.
 rowhead() {
 	tr -d '\n' <<<"$BODY" | grep -o "<tr data-model=\"$1\"><th scope=\"row\">.*" | sed 's|</th>.*||'
 }
-svg() {
-	tr -d '\n' <<<"$BODY" | grep -o '<svg.*</svg>'
-}
 
-COOKIE_JAR=$T/jar.A
-register_user alice@example.com 'correct horse battery' Alice || bail "cannot register alice"
-CSRF_A=$CSRF USER_A=$USER_ID
-COOKIE_JAR=$T/jar.B
-register_user bob@example.com 'another good password' Bob || bail "cannot register bob"
-CSRF_B=$CSRF USER_B=$USER_ID
+two_people Alice Bob
 
 ##
 # Proposals alone

@@ -9,23 +9,14 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
+stack_start
 
 register_user counts@example.com 'correct horse battery staple' 'Count Person' >/dev/null ||
     bail "cannot register"
 TOKEN=$(api_token counting) || bail "cannot make an API token"
 
-# api METHOD PATH [JSON]: a call with $TOKEN only (bearer_api in t/lib/accounts.sh).
-api() { bearer_api "$TOKEN" "$@"; }
+# api calls (t/lib/accounts.sh) carry $TOKEN alone.
+API_TOKEN=$TOKEN
 
 # listed CONV: "message_count|last_message_at" of CONV in the conversation list.
 listed() {

@@ -8,28 +8,20 @@
 # conversation too old for the sidebar.
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
+. "$top_srcdir/t/lib/content.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
 # One thread: every page load uses the same connection, whose statements are then prepared.
-WORKERS=1 THREADS=1 parley_start
-nginx_start
+WORKERS=1 THREADS=1 stack_start
 
 register_user pages@example.com 'correct horse battery staple' 'Page Person' >/dev/null ||
     bail "cannot register"
 TOKEN=$(api_token reading) || bail "cannot make an API token"
 
-# api METHOD PATH [JSON]: a call with $TOKEN only (bearer_api in t/lib/accounts.sh).
-api() { bearer_api "$TOKEN" "$@"; }
+# api calls (t/lib/accounts.sh) carry $TOKEN alone.
+API_TOKEN=$TOKEN
 
-api POST /api/v1/conversations '{"title": "Reading in one trip"}'
-C=$(jq -r .id <<<"$BODY")
-for q in 'add a task to water the ferns' 'what are my tasks'; do
-	api POST "/api/v1/conversations/$C/messages" "$(jq -cn --arg c "$q" '{content: $c}')"
-	[ "$STATUS" = 201 ] || bail "posting answered $STATUS"
-done
+chat_about_ferns "Reading in one trip"
+C=$CONV
 api POST /api/v1/conversations '{"title": "Second chat"}'
 
 # page_ok LABEL: GET /chat/$C shows the $chats conversations in the sidebar and all four

@@ -7,14 +7,10 @@
 # signed-out session show nothing of the person the reads were made for.
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
+. "$top_srcdir/t/lib/content.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
 # One thread: every request meets the same connection and the same memory of sign-ins.
-WORKERS=1 THREADS=1 parley_start
-nginx_start
+WORKERS=1 THREADS=1 stack_start
 
 OWNER_JAR=$T/jar.owner
 STRANGER_JAR=$T/jar.stranger
@@ -27,15 +23,11 @@ COOKIE_JAR=$STRANGER_JAR register_user stranger@example.com 'correct horse batte
     'Stranger' >/dev/null || bail "cannot register the stranger"
 STRANGER_ID=$USER_ID
 
-# api METHOD PATH [JSON]: a call with $TOKEN only (bearer_api in t/lib/accounts.sh).
-api() { bearer_api "$TOKEN" "$@"; }
+# api calls (t/lib/accounts.sh) carry $TOKEN alone.
+API_TOKEN=$TOKEN
 
-api POST /api/v1/conversations '{"title": "Owner chat"}'
-C=$(jq -r .id <<<"$BODY")
-for q in 'add a task to water the ferns' 'what are my tasks'; do
-	api POST "/api/v1/conversations/$C/messages" "$(jq -cn --arg c "$q" '{content: $c}')"
-	[ "$STATUS" = 201 ] || bail "posting answered $STATUS"
-done
+chat_about_ferns "Owner chat"
+C=$CONV
 api POST /api/v1/conversations '{"title": "Owner asks"}'
 P=$(jq -r .id <<<"$BODY")
 COOKIE_JAR=$STRANGER_JAR http POST /api/v1/conversations -H "X-CSRF-Token: $CSRF" \

@@ -10,13 +10,12 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 . "$top_srcdir/t/lib/fake_openai.sh"
+. "$top_srcdir/t/lib/content.sh"
 
-fake_start
-fake_use sk-test-secret
+fake_serve sk-test-secret
 echo "text:Hello" >"$T/script"
 
-pg_start
-parley_migrate || bail "migrations failed"
+db_start
 # Every connection is logged (pg_server_log), with its application_name: what parley opened
 # is counted exactly there, and what it holds at a moment in pg_stat_activity.
 sql "ALTER SYSTEM SET log_connections = on" >/dev/null && sql "SELECT pg_reload_conf()" >/dev/null ||
@@ -33,9 +32,8 @@ register_user pool@example.com 'correct horse battery staple' 'Pool Person' >/de
 OWNER_ID=$USER_ID
 TOKEN=$(api_token pool) || bail "cannot make an API token"
 
-# api METHOD PATH [JSON]: a call with $TOKEN only (bearer_api in t/lib/accounts.sh).
-api() { bearer_api "$TOKEN" "$@"; }
-jget() { jq -r "$1" <<<"$BODY"; }
+# api calls (t/lib/accounts.sh) carry $TOKEN alone.
+API_TOKEN=$TOKEN
 
 # parley_conns: how many connections parley holds to PostgreSQL now.
 parley_conns() {
@@ -172,29 +170,6 @@ parley_stop
 wait_for 50 conns_are 0 || bail "the old workers' connections did not close"
 PARLEY_DB_CONNECTIONS=1 WORKERS=1 THREADS=4 parley_start || bail "parley did not restart"
 
-# sse_data FILE EVENT: the data of every EVENT in FILE, one JSON document a line.
-sse_data() {
-	awk -v want="$2" '/^event: / { ev = $2 } /^data: / { if (ev == want) print substr($0, 7) }' "$1"
-}
-# sse_text FILE: the deltas of FILE joined.
-sse_text() {
-	sse_data "$1" delta | jq -j .content
-}
-# stream_post CONV JSON OUT: POST a message with "stream": true in the background; its
-# events go to OUT. Sets BG_PID.
-stream_post() {
-	curl -sS -N --max-time 60 -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-	    --data-binary "$2" "$BASE_URL/api/v1/conversations/$1/messages" >"$3" 2>"$3.err" &
-	BG_PID=$!
-}
-# upstream_conns: open connections from parley to the fake model server.
-upstream_conns() {
-	ss -Htn state established "( dport = :$PORT )" 2>/dev/null | wc -l
-}
-msg_status() {
-	sql "SELECT status FROM messages WHERE id = '$1'"
-}
-
 words=""
 for i in $(seq 1 40); do words="$words w$i"; done
 words=${words# }
@@ -202,7 +177,7 @@ words=${words# }
 echo "slow:250:$words" >"$T/script"
 api POST /api/v1/conversations '{"title": "Streaming", "default_model": "openai/fake-1"}'
 S=$(jget .id)
-stream_post "$S" '{"content": "count for me", "stream": true}' "$T/s1"
+stream_post "$S" '{"content": "count for me", "stream": true}' "$T/s1" --max-time 60
 wait_for 100 grep -q '^event: delta' "$T/s1" || bail "the stream did not start: $(cat "$T/s1" "$T/s1.err")"
 aid=$(sse_data "$T/s1" start | jq -r .assistant_message.id)
 
@@ -266,7 +241,7 @@ is "$(jq -r .assistant_message.content "$T/w1")" "a b c d e f g h" "... with the
 long=""
 for i in $(seq 1 60); do long="$long word$i"; done
 echo "slow:200:${long# }" >"$T/script"
-stream_post "$S" '{"content": "talk for a long time", "stream": true}' "$T/s2"
+stream_post "$S" '{"content": "talk for a long time", "stream": true}' "$T/s2" --max-time 60
 wait_for 100 grep -q '^event: start' "$T/s2" || bail "the stream did not start: $(cat "$T/s2.err")"
 aid=$(sse_data "$T/s2" start | jq -r .assistant_message.id)
 wait_for 100 eval '[ "$(grep -c "^event: delta" "$T/s2")" -ge 3 ]'

@@ -4,29 +4,9 @@
 # regenerating one section, status, export, bad input, and isolation between people.
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
+. "$top_srcdir/t/lib/content.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-# jget FILTER: a value from the last answer's JSON body (jq -r).
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-
-# as A|B: switch to that person's cookie jar and CSRF token.
-as() {
-	COOKIE_JAR=$T/jar.$1
-	eval "CSRF=\$CSRF_$1"
-}
-
-# answer ID FIELD TEXT: POST /answers as the current person.
-answer() {
-	api POST "/api/v1/proposals/$1/answers" "$(jq -cn --arg f "$2" --arg a "$3" '{field: $f, answer: $a}')"
-}
+stack_start
 
 # section_contents ID: "name=sha" for every section, one per line (to compare states).
 section_contents() {
@@ -35,8 +15,6 @@ section_contents() {
 	    while IFS='=' read -r n c; do echo "$n=$(printf '%s' "$c" | sha1sum | cut -c1-12)"; done
 }
 
-uuid_re='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-
 ##
 # Without a login
 ##
@@ -44,13 +22,7 @@ http GET /api/v1/proposals
 is "$STATUS" 401 "the proposal list needs a login"
 is "$(jget .error.code)" unauthorized "and says so in the error shape"
 
-COOKIE_JAR=$T/jar.A
-register_user alice@example.com 'correct horse battery' || bail "cannot register alice"
-CSRF_A=$CSRF
-COOKIE_JAR=$T/jar.B
-register_user bob@example.com 'another good password' || bail "cannot register bob"
-CSRF_B=$CSRF
-as A
+two_people
 
 ##
 # Create

@@ -6,40 +6,11 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-
-as() {
-	COOKIE_JAR=$T/jar.$1
-	eval "CSRF=\$CSRF_$1"
-}
-
-# post PATH FIELD=VALUE...: a form post as a browser sends it, with the CSRF token.
-post() {
-	local path=$1 kv args=()
-	shift
-	for kv in "csrf_token=$CSRF" "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http POST "$path" "${args[@]}"
-}
+stack_start
 
 # api_get PATH: a JSON read as the current person (the state behind the pages), in $BODY.
 api_get() {
 	http GET "$1"
-}
-
-# location: the Location header of the last answer.
-location() {
-	header Location
 }
 
 # progress_shown: the "N% answered" of the last wizard page.
@@ -64,13 +35,7 @@ http GET /proposals
 like "$STATUS" '^30[23]$' "/proposals without a login redirects"
 like "$(location)" '^/login\?next=(%2F|/)proposals' "to the login page, coming back to /proposals"
 
-COOKIE_JAR=$T/jar.A
-register_user alice@example.com 'correct horse battery' || bail "cannot register alice"
-CSRF_A=$CSRF
-COOKIE_JAR=$T/jar.B
-register_user bob@example.com 'another good password' || bail "cannot register bob"
-CSRF_B=$CSRF
-as A
+two_people
 
 ##
 # The list, empty, and a new proposal

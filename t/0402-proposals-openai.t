@@ -5,57 +5,13 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 . "$top_srcdir/t/lib/fake_openai.sh"
+. "$top_srcdir/t/lib/content.sh"
 
-fake_start
-fake_use sk-test-proposals
+fake_serve sk-test-proposals
 export PARLEY_LLM_IDLE_TIMEOUT=2
 unset PARLEY_DEFAULT_MODEL
 
-_run=0
-# script STEP...: the fake's next answers (see t/fake_openai.c); clears the request log.
-script() {
-	_run=$((_run + 1))
-	{
-		echo "# run $_run"
-		printf '%s\n' "$@"
-	} >"$T/script"
-	: >"$T/requests.jsonl"
-}
-nreq() {
-	wc -l <"$T/requests.jsonl" | tr -d ' '
-}
-req() {
-	sed -n "${1}p" "$T/requests.jsonl"
-}
-
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start
-nginx_start
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-answer() {
-	api POST "/api/v1/proposals/$1/answers" "$(jq -cn --arg f "$2" --arg a "$3" '{field: $f, answer: $a}')"
-}
-# answer_all ID: the six answers; the last response stays in $BODY.
-answer_all() {
-	answer "$1" client_name "Acme Bakery" &&
-	answer "$1" project_title "Website redesign" &&
-	answer "$1" project_goals "Customers can order cakes online" &&
-	answer "$1" timeline "Design 3 weeks, build 6 weeks" &&
-	answer "$1" deliverables "Online ordering, staff training" &&
-	answer "$1" technologies "WordPress, Stripe"
-}
-post() {
-	local path=$1 kv args=()
-	shift
-	for kv in "csrf_token=$CSRF" "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http POST "$path" "${args[@]}"
-}
+stack_start
 
 register_user carol@example.com 'correct horse battery' || bail "cannot register carol"
 
@@ -74,16 +30,16 @@ script "text:The summary, written by the model." "text:Objective **one** and two
 answer_all "$P"
 is "$STATUS" 201 "the sixth answer is recorded"
 is "$(jget '.write_error // "none"')" none "with no error"
-is "$(nreq)" 6 "one request per section"
-is "$(for i in 1 2 3 4 5 6; do req "$i" | jq -r .model; done | sort -u)" "fake-1" "each to the proposal's model"
-is "$(for i in 1 2 3 4 5 6; do req "$i" | jq -r .roles; done | sort -u)" "system,user" \
+is "$(fake_requests)" 6 "one request per section"
+is "$(for i in 1 2 3 4 5 6; do fake_request "$i" | jq -r .model; done | sort -u)" "fake-1" "each to the proposal's model"
+is "$(for i in 1 2 3 4 5 6; do fake_request "$i" | jq -r .roles; done | sort -u)" "system,user" \
     "each with the system message and one request"
-is "$(for i in 1 2 3 4 5 6; do req "$i" | jq -r '.tools // "none"'; done | sort -u)" none "and no task tools"
-like "$(req 1 | jq -r .last_user)" 'Write the "Executive summary" section' "request 1 asks for the executive summary"
-like "$(req 4 | jq -r .last_user)" 'Write the "Timeline and milestones" section' "request 4 for the timeline"
-like "$(req 4 | jq -r .last_user)" 'periods' "asking for milestones from the periods"
-like "$(req 6 | jq -r .last_user)" 'Write the "Next steps" section' "request 6 for the next steps"
-R=$(req 2 | jq -r .last_user)
+is "$(for i in 1 2 3 4 5 6; do fake_request "$i" | jq -r '.tools // "none"'; done | sort -u)" none "and no task tools"
+like "$(fake_request 1 | jq -r .last_user)" 'Write the "Executive summary" section' "request 1 asks for the executive summary"
+like "$(fake_request 4 | jq -r .last_user)" 'Write the "Timeline and milestones" section' "request 4 for the timeline"
+like "$(fake_request 4 | jq -r .last_user)" 'periods' "asking for milestones from the periods"
+like "$(fake_request 6 | jq -r .last_user)" 'Write the "Next steps" section' "request 6 for the next steps"
+R=$(fake_request 2 | jq -r .last_user)
 like "$R" 'Client:
   Acme Bakery' "the prompt carries the client"
 like "$R" 'Goals:
@@ -112,8 +68,8 @@ script "text:A better objective."
 api POST "/api/v1/proposals/$P/sections/objectives/regenerate"
 is "$STATUS" 200 "regenerate one section"
 is "$(jget .content)" "A better objective." "with the model's new text"
-is "$(nreq)" 1 "one request"
-like "$(req 1 | jq -r .last_user)" 'Write the "Objectives" section' "for that section"
+is "$(fake_requests)" 1 "one request"
+like "$(fake_request 1 | jq -r .last_user)" 'Write the "Objectives" section' "for that section"
 api GET "/api/v1/proposals/$P/sections"
 is "$(jget '.items[0].content')" "The summary, written by the model." "the other sections are unchanged"
 
@@ -171,7 +127,7 @@ is "$(grep -c 'This section has not been written yet' <<<"$BODY")" 5 "and shows 
 script "text:Written at last."
 post "/proposals/$P2/regenerate" which=missing
 is "$(header Location)" "/proposals/$P2?msg=regenerated" "Write the missing sections answers 303"
-is "$(nreq)" 5 "one request for each missing section"
+is "$(fake_requests)" 5 "one request for each missing section"
 api GET "/api/v1/proposals/$P2/sections"
 is "$(jget '.items | length')" 6 "all six are written now"
 is "$(jget '.items[0].content')" "Summary one." "the one written before is kept"
@@ -184,7 +140,7 @@ api PATCH "/api/v1/proposals/$P2" '{"model": null}'
 is "$(jget .model)" null "the model goes back to the default"
 api POST "/api/v1/proposals/$P2/sections/scope_and_deliverables/regenerate"
 is "$(jget .model_used)" "builtin/parley" "which is builtin/parley here"
-is "$(nreq)" 0 "and asks no remote model"
+is "$(fake_requests)" 0 "and asks no remote model"
 api PATCH "/api/v1/proposals/$P2" '{"model": "openai/unknown"}'
 is "$STATUS" 422 "a model the configuration does not offer is a 422"
 

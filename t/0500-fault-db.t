@@ -7,25 +7,16 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-
 # How long the writers run, when the database stops, and for how long (seconds).
 RUN=14
 STOP_AT=3
 OUTAGE=4
 
-pg_start
-parley_migrate || bail "migrations failed"
-WORKERS=2 THREADS=4 parley_start || bail "parley did not start"
-nginx_start
+WORKERS=2 THREADS=4 stack_start
 
 register_user writer@example.com 'correct horse battery' Writer || bail "cannot register"
 TOKEN=$(api_token fault-db) || bail "cannot make an API token"
 [ -n "$TOKEN" ] || bail "empty API token"
-
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
 
 # writer NAME UNTIL_MS AUTH-ARGS...: adds tasks titled NAME-1, NAME-2, ... until UNTIL_MS.
 # Each line of $T/NAME.log: title status seconds id ("-" when none) started_ms.

@@ -8,35 +8,23 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-FAKE=${FAKE_OPENAI:-$top_builddir/t/fake_openai}
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-command -v wrk >/dev/null 2>&1 || skip_all "wrk is not installed (apt-get install wrk)"
-command -v pgrep >/dev/null 2>&1 || skip_all "pgrep is not installed (apt-get install procps)"
-[ -x "$FAKE" ] || skip_all "t/fake_openai is not built"
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+requires wrk
+requires pgrep procps
+. "$top_srcdir/t/lib/fake_openai.sh"
 
 WORKERS=2
 THREADS=4
 
-"$FAKE" -P "$T/fake.port" -s "$T/script" -l "$T/requests.jsonl" >/dev/null 2>"$T/fake.log" &
-track $!
-wait_for 50 test -s "$T/fake.port" || bail "fake_openai did not start"
-PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$(cat "$T/fake.port")/v1"
-export PARLEY_OPENAI_BASE_URL
-export PARLEY_OPENAI_MODELS=fake-1
-export PARLEY_OPENAI_API_KEY=sk-test-secret
+fake_serve sk-test-secret
 
 # A copy of the templates, to change under the running server.
 cp -R "$top_srcdir/templates" "$T/templates"
 export PARLEY_TEMPLATES_DIR=$T/templates
 
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start || bail "parley did not start"
-nginx_start
+stack_start
 
 register_user load@example.com 'correct horse battery' Loader || bail "cannot register"
-SESSION=$(awk '$6 == "parley_session" { v = $7 } END { print v }' "$COOKIE_JAR")
+SESSION=$(jar_session)
 [ -n "$SESSION" ] || bail "no session cookie in the jar"
 http POST /api/v1/tasks -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
     --data-binary '{"title": "a task to look at"}'
@@ -73,10 +61,6 @@ statuses() {
 socket_errors() {
 	awk '$1 == "socket-errors" { print $2 }' "$1"
 }
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
 ##
 # kill -9 of a worker under load
 ##

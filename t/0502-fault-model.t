@@ -7,42 +7,19 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 . "$top_srcdir/t/lib/fake_openai.sh"
+. "$top_srcdir/t/lib/content.sh"
 
 WORKERS=2
 THREADS=4
 MAX_ANSWER=16384
 
 : >"$T/script"
-fake_start
-fake_use sk-test-secret
+fake_serve sk-test-secret
 export PARLEY_LLM_IDLE_TIMEOUT=2
 export PARLEY_LLM_CONNECT_TIMEOUT=2
 export PARLEY_LLM_MAX_ANSWER=$MAX_ANSWER
 
-_run=0
-# script STEP...: the fake's next answers (the last one repeats; see t/fake_openai.c).
-script() {
-	_run=$((_run + 1))
-	{
-		echo "# run $_run"
-		printf '%s\n' "$@"
-	} >"$T/script"
-}
-
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start || bail "parley did not start"
-nginx_start
-
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-sse_names() {
-	awk '/^event: / { printf "%s%s", sep, $2; sep = "," }' "$1"
-}
-sse_data() {
-	awk -v want="$2" '/^event: / { ev = $2 } /^data: / { if (ev == want) print substr($0, 7) }' "$1"
-}
+stack_start
 
 register_user model@example.com 'correct horse battery' Modeller || bail "cannot register"
 api POST /api/v1/conversations '{"default_model": "openai/fake-1"}'
@@ -158,9 +135,6 @@ streams() {
 		pids+=($!)
 	done
 	wait "${pids[@]}"
-}
-none_streaming() {
-	[ "$(sql "SELECT count(*) FROM messages WHERE status = 'streaming'")" -eq 0 ]
 }
 
 # Slow answers (about 3 s each), all browsers gone after 1 s.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2034 # CSRF_alice, CSRF_bob... are read through eval (as, batch)
+# shellcheck disable=SC2034 # CSRF_alice, CSRF_bob... are read indirectly (as, batch)
 # 0510-hostile-input.t: what an attacker sends, and what everyone else then sees.
 # - SQL injection and HTML/script payloads in every field a person fills in (name, token
 #   name, browser user agent, task, conversation, message, proposal title, answers and
@@ -12,32 +12,11 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
 ROUTES=$top_srcdir/src/routes.c
 [ -r "$ROUTES" ] || skip_all "src/routes.c is not in the source tree"
 
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start || bail "parley did not start"
-nginx_start
+stack_start
 
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
-# form PATH FIELD=VALUE...: a form post with the current jar and its csrf_token field.
-form() {
-	local path=$1 args=() kv
-	shift
-	for kv in "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http POST "$path" --data-urlencode "csrf_token=$CSRF" "${args[@]}"
-}
-# as NAME: act as that person (their jar and CSRF token, kept in CSRF_NAME).
-as() {
-	COOKIE_JAR=$T/jar.$1
-	eval "CSRF=\$CSRF_$1"
-}
 json_str() {
 	jq -cn --arg v "$1" '$v'
 }
@@ -56,13 +35,9 @@ ESC='&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&lt;img src=x onerror=alert(
 ##
 # Two people: Alice fills everything with the payload, Bob tries her ids
 ##
-COOKIE_JAR=$T/jar.alice
-register_user alice@example.com 'correct horse battery' "$P" || bail "cannot register Alice"
-CSRF_alice=$CSRF
+person alice alice@example.com 'correct horse battery' "$P"
 ALICE_ID=$USER_ID
-COOKIE_JAR=$T/jar.bob
-register_user bob@example.com 'correct horse battery' Bob || bail "cannot register Bob"
-CSRF_bob=$CSRF
+person bob bob@example.com 'correct horse battery' Bob
 CSRF_anon=
 BOB_TOKEN=$(api_token bob-laptop) || bail "no token for Bob"
 
@@ -75,7 +50,7 @@ http POST /api/v1/auth/login -A "$P" -H 'Content-Type: application/json' \
 is "$STATUS" 200 "signing in with a hostile user agent works"
 CSRF=$(jget .csrf_token)
 CSRF_alice=$CSRF
-form /account/name "name=$P"
+post /account/name "name=$P"
 is "$STATUS" 303 "renaming to the payload through the account form is accepted"
 api GET /api/v1/me
 is "$(jget .name)" "$P" "and stored verbatim"
@@ -91,7 +66,7 @@ is "$STATUS" 201 "a task with the payload as title and description"
 TASK=$(jget .id)
 api GET "/api/v1/tasks/$TASK"
 is "$(jget .title)|$(jget .description)" "$P|$P" "both are given back verbatim"
-form /tasks "title=$P" "description=$P"
+post /tasks "title=$P" "description=$P"
 is "$STATUS" 303 "the same through the tasks form"
 is "$(sql "SELECT count(*) FROM tasks WHERE user_id = '$ALICE_ID' AND title = \$q\$$P\$q\$ AND description = \$q\$$P\$q\$")" 2 \
     "both tasks are stored byte for byte"
@@ -109,7 +84,7 @@ api POST "/api/v1/conversations/$CONV/messages" "$(jq -cn --arg p "$P" '{content
 is "$STATUS" 201 "asking the assistant to add a task named with the payload"
 api POST /api/v1/conversations '{}'
 CONV2=$(jget .id)
-form "/chat/$CONV2/rename" "title=$P"
+post "/chat/$CONV2/rename" "title=$P"
 is "$STATUS" 303 "renaming a conversation to the payload through its form"
 api GET "/api/v1/conversations/$CONV2"
 is "$(jget .title)" "$P" "stored verbatim"
@@ -248,7 +223,7 @@ overlong "an email at sign-up" POST /api/v1/auth/register email \
 overlong "a password at sign-up" POST /api/v1/auth/register password \
     "{\"email\": \"long@example.com\", \"password\": \"$(long 1025)\", \"name\": \"N\"}"
 as alice
-form /tasks "title=$(long 501)"
+post /tasks "title=$(long 501)"
 is "$STATUS" 422 "an overlong title through the tasks form: 422"
 like "$BODY" "at most 500 characters" "with the form showing why"
 
@@ -325,10 +300,10 @@ is "$(snapshot)" "$before" "none of the refused requests changed anything"
 # Duplicate parameters: a defined winner, the same on every route of a kind.
 # Forms and query strings: the first value wins. JSON objects: the last member wins
 # (json-c, like JavaScript's JSON.parse).
-form /tasks "title=first-form" "title=second-form"
+post /tasks "title=first-form" "title=second-form"
 is "$STATUS" 303 "a form with the title twice is accepted"
 is "$(sql "SELECT title FROM tasks WHERE title LIKE '%-form'")" first-form "the first value wins"
-form "/chat/$CONV2/rename" "title=first-form" "title=second-form"
+post "/chat/$CONV2/rename" "title=first-form" "title=second-form"
 api GET "/api/v1/conversations/$CONV2"
 is "$(jget .title)" first-form "the first value wins on another form too"
 http POST /tasks --data "title=dup-csrf&csrf_token=$CSRF&csrf_token=forged"

@@ -6,26 +6,19 @@
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
 
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-command -v wrk >/dev/null 2>&1 || skip_all "wrk is not installed (apt-get install wrk)"
-command -v pgrep >/dev/null 2>&1 || skip_all "pgrep is not installed (apt-get install procps)"
+requires wrk
+requires pgrep procps
 
 DURATION=${LOAD_SECONDS:-60}
 CONNECTIONS=64
 WORKERS=2
 THREADS=8
 
-pg_start
-parley_migrate || bail "migrations failed"
-parley_start || bail "parley did not start"
-nginx_start
+stack_start
 
 register_user load@example.com 'correct horse battery' Loader || bail "cannot register"
-SESSION=$(awk '$6 == "parley_session" { v = $7 } END { print v }' "$COOKIE_JAR")
+SESSION=$(jar_session)
 [ -n "$SESSION" ] || bail "no session cookie in the jar"
-api() {
-	http "$1" "$2" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' ${3:+--data-binary "$3"}
-}
 # Something on every page: tasks, a conversation with an answer, a proposal with sections.
 for i in $(seq 1 20); do
 	api POST /api/v1/tasks "{\"title\": \"seed task $i\", \"description\": \"to be **done**\"}"

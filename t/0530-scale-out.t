@@ -11,18 +11,14 @@
 . "$top_srcdir/t/lib/accounts.sh"
 
 FAKE=${FAKE_OPENAI:-$top_builddir/t/fake_openai}
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
-command -v nginx >/dev/null 2>&1 || skip_all "nginx is not installed (apt-get install nginx-light)"
+requires nginx nginx-light
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
+# Without the fake, only the checks that follow an answer are skipped (fake_openai.sh would
+# skip the whole test).
 if [ -x "$FAKE" ]; then
-	"$FAKE" -P "$T/fake.port" -s "$T/script" -l "$T/requests.jsonl" >/dev/null 2>"$T/fake.log" &
-	track $!
-	wait_for 50 test -s "$T/fake.port" || bail "fake_openai did not start"
-	PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$(cat "$T/fake.port")/v1"
-	export PARLEY_OPENAI_BASE_URL
-	export PARLEY_OPENAI_MODELS=fake-1
-	export PARLEY_OPENAI_API_KEY=sk-test-secret
+	. "$top_srcdir/t/lib/fake_openai.sh"
+	fake_serve sk-test-secret
 fi
 
 pg_start

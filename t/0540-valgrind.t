@@ -14,17 +14,16 @@
 # shellcheck disable=SC2016,SC2119,SC2317 # eval'd and wait_for's conditions; optional arguments
 . "$top_srcdir/t/lib/harness.sh"
 . "$top_srcdir/t/lib/accounts.sh"
+. "$top_srcdir/t/lib/content.sh"
+. "$top_srcdir/t/lib/pages.sh"
 
-command -v valgrind >/dev/null 2>&1 || skip_all "valgrind is not installed (apt-get install valgrind)"
-command -v jq >/dev/null 2>&1 || skip_all "jq is not installed (apt-get install jq)"
+requires valgrind
 # AddressSanitizer's shadow memory and valgrind cannot share a process; that build's
 # tests already check the same things with ASan and LeakSanitizer.
 if grep -aqm1 __asan_init "$PARLEY_BIN" 2>/dev/null; then
 	skip_all "parley is built with --enable-sanitizers; valgrind needs a plain build"
 fi
-FAKE=${FAKE_OPENAI:-$top_builddir/t/fake_openai}
-[ -x "$FAKE" ] || skip_all "t/fake_openai is not built"
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+. "$top_srcdir/t/lib/fake_openai.sh"
 
 REAL_BIN=$PARLEY_BIN
 # Under valgrind one request can take seconds (a password hash, six proposal sections).
@@ -38,28 +37,12 @@ export PARLEY_DRAIN_TIMEOUT=120 PARLEY_LLM_IDLE_TIMEOUT=3 PARLEY_LLM_CONNECT_TIM
 # The fake model provider
 ##
 : >"$T/script"
-"$FAKE" -P "$T/fake.port" -s "$T/script" -l "$T/requests.jsonl" >/dev/null 2>>"$T/fake.log" &
-track $!
-wait_for 50 test -s "$T/fake.port" || bail "fake_openai did not start"
-PARLEY_OPENAI_BASE_URL="http://127.0.0.1:$(cat "$T/fake.port")/v1"
-export PARLEY_OPENAI_BASE_URL
-export PARLEY_OPENAI_MODELS=fake-1
-export PARLEY_OPENAI_API_KEY=sk-test-valgrind
-_run=0
-# script STEP...: the fake's next answers (the last one repeats; see t/fake_openai.c).
-script() {
-	_run=$((_run + 1))
-	{
-		echo "# run $_run"
-		printf '%s\n' "$@"
-	} >"$T/script"
-}
+fake_serve sk-test-valgrind
 
 ##
 # parley under valgrind
 ##
-pg_start
-parley_migrate || bail "migrations failed"
+db_start
 nginx_start
 
 # The harness runs $PARLEY_BIN; make that valgrind around the real binary. The workers are
@@ -146,21 +129,9 @@ api() {
 		req "$want" "$method" "$path" -H "X-CSRF-Token: $CSRF"
 	fi
 }
-jget() {
-	jq -r "$1" <<<"$BODY"
-}
 # location_id: the id in the Location of the last answer (/things/ID...).
 location_id() {
 	header Location | grep -oE '[0-9a-f]{8}-[0-9a-f-]{27}' | head -n 1
-}
-page_csrf() {
-	grep -o 'name="csrf_token" value="[0-9a-f]*"' <<<"$BODY" | head -n 1 | sed 's/.*value="//; s/"$//'
-}
-sse_names() {
-	awk '/^event: / { printf "%s%s", sep, $2; sep = "," }' "$1"
-}
-sse_data() {
-	awk -v want="$2" '/^event: / { ev = $2 } /^data: / { if (ev == want) print substr($0, 7) }' "$1"
 }
 
 ##
@@ -324,9 +295,6 @@ script "slow:100:$(seq -s ' ' 1 20)"
 curl -sS -N --max-time 1 -o /dev/null -b "$COOKIE_JAR" -H "X-CSRF-Token: $CSRF" \
     -H 'Content-Type: application/json' --data-binary '{"content": "leaving early", "stream": true}' \
     "$BASE_URL/api/v1/conversations/$oconv/messages" 2>/dev/null
-none_streaming() {
-	[ "$(sql "SELECT count(*) FROM messages WHERE status = 'streaming'")" -eq 0 ]
-}
 wait_for 1200 none_streaming
 is "$(sql "SELECT status FROM messages WHERE conversation_id = '$oconv' AND role = 'assistant'
     ORDER BY created_at DESC LIMIT 1")" complete "an answer whose browser left is completed"
@@ -429,7 +397,7 @@ req 400 POST /tasks --data "csrf_token=$CSRF&title=a%00b"
 req 400 POST /tasks --data "csrf_token=$CSRF&title=100%"
 req 400 GET "/api/v1/tasks?completed=%FF"
 # Cookie headers written by hand: no cookie jar.
-SESSION=$(awk '$6 == "parley_session" { v = $7 } END { print v }' "$COOKIE_JAR")
+SESSION=$(jar_session)
 many=$(for i in $(seq 1 300); do printf 'junk%d=%d; ' "$i" "$i"; done)
 COOKIE_JAR=$T/jar.none
 req 200 GET /api/v1/me -H "Cookie: parley_session=$SESSION; $many"

@@ -1,13 +1,24 @@
 # shellcheck shell=bash
 # accounts.sh: people for integration tests: sign up, sign in and API tokens over the JSON API.
 #
-# Source it after harness.sh (it uses http and the current $COOKIE_JAR); needs jq:
+# Source it after harness.sh (it uses http and the current $COOKIE_JAR); it sources json.sh,
+# so it skips the test when jq is missing:
 #	. "$top_srcdir/t/lib/harness.sh"
 #	. "$top_srcdir/t/lib/accounts.sh"
 #	register_user alice@example.com 'correct horse battery' Alice
 #	http GET /api/v1/me                          # signed in through the cookie jar
 #	http POST /api/v1/tokens -H "X-CSRF-Token: $CSRF" ...
-# To act as several people, give each their own jar: COOKIE_JAR=$T/jar.alice.
+# To act as several people, give each their own jar: COOKIE_JAR=$T/jar.alice, or
+# person KEY ... and as KEY (two_people for the usual Alice and Bob).
+#
+# People:   register_user, login_user, logout_user, api_token NAME, person KEY EMAIL
+#           PASSWORD [NAME], two_people [NAME_A NAME_B], as KEY
+# Requests: api METHOD PATH [JSON] (API_TOKEN set: with that token alone), bearer,
+#           bearer_api, post PATH FIELD=VALUE..., me_status
+# Cookies:  csrf_from_jar, jar_session
+
+# shellcheck disable=SC2154 # top_srcdir: set by harness.sh
+. "$top_srcdir/t/lib/json.sh"
 
 # Set by the helpers below for the scripts that source this file.
 # shellcheck disable=SC2034
@@ -76,9 +87,14 @@ api_token() {
 }
 
 # api METHOD PATH [JSON]: a JSON API call as the person whose cookie jar and CSRF token are
-# current; JSON, when given, is the body.
+# current or, when API_TOKEN is set, with that API token alone (bearer_api); JSON, when
+# given, is the body.
 api() {
 	local method=$1 path=$2
+	if [ -n "${API_TOKEN:-}" ]; then
+		bearer_api "$API_TOKEN" "$@"
+		return
+	fi
 	if [ $# -ge 3 ]; then
 		http "$method" "$path" -H "X-CSRF-Token: $CSRF" \
 		    -H 'Content-Type: application/json' --data-binary "$3"
@@ -108,6 +124,56 @@ bearer() {
 	rc=$?
 	COOKIE_JAR=$jar
 	return "$rc"
+}
+
+# post PATH FIELD=VALUE...: a form post as a browser sends it, with the current $CSRF as its
+# csrf_token field (first).
+post() {
+	local path=$1 args=() kv
+	shift
+	for kv in "csrf_token=$CSRF" "$@"; do
+		args+=(--data-urlencode "$kv")
+	done
+	http POST "$path" "${args[@]}"
+}
+
+# me_status: GET /api/v1/me with the current cookie jar; prints the answer's status.
+me_status() {
+	http GET /api/v1/me
+	echo "$STATUS"
+}
+
+# person KEY EMAIL PASSWORD [NAME]: registers someone in a cookie jar of their own,
+# $T/jar.KEY, which stays the current one, and keeps their CSRF token and id as CSRF_KEY
+# and USER_KEY (for as KEY). Bails when the account cannot be made.
+person() {
+	local key=$1
+	COOKIE_JAR=$T/jar.$key
+	register_user "$2" "$3" "${4:-}" || bail "cannot register $2"
+	printf -v "CSRF_$key" '%s' "$CSRF"
+	printf -v "USER_$key" '%s' "$USER_ID"
+}
+
+# two_people [NAME_A NAME_B]: person A, alice@example.com, and person B, bob@example.com
+# (named Test User unless told otherwise); then acts as A.
+two_people() {
+	person A alice@example.com 'correct horse battery' "${1:-}"
+	person B bob@example.com 'another good password' "${2:-}"
+	as A
+}
+
+# as KEY: act as that person: their cookie jar, their CSRF token (CSRF_KEY, "" when unset)
+# and, when USER_KEY is set, their USER_ID.
+as() {
+	local csrf=CSRF_$1 uid=USER_$1
+	COOKIE_JAR=$T/jar.$1
+	CSRF=${!csrf:-}
+	[ -z "${!uid+set}" ] || USER_ID=${!uid}
+}
+
+# jar_session: the session token in the current cookie jar ("" when none).
+jar_session() {
+	awk '$6 == "parley_session" { v = $7 } END { print v }' "$COOKIE_JAR"
 }
 
 # csrf_from_jar: prints the signed-out CSRF token the server left in the cookie jar

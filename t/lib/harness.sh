@@ -13,11 +13,12 @@
 # TAP:      plan N; ok STATUS DESC; check DESC CMD...; is GOT WANT DESC; isnt; like GOT
 #           REGEX DESC; unlike; diag TEXT; skip WHY [N]; skip_all WHY; bail WHY; done_testing
 # Services: pg_start, pg_stop, pg_restart, sql QUERY (psql on the test database),
-#           parley_migrate, parley_start [ARGS], parley_stop, parley_workers,
-#           nginx_start, nginx_stop, track PID (stop it at exit too)
+#           count_rows TABLE, parley_migrate, parley_start [ARGS], parley_stop,
+#           parley_workers, nginx_start, nginx_stop, track PID (stop it at exit too);
+#           db_start (pg_start and parley_migrate), stack_start [ARGS] (all of them)
 # HTTP:     http METHOD PATH [CURL ARGS] sets STATUS BODY HEADERS ($BODY_FILE,
-#           $HEADERS_FILE); header NAME; cookie_jar_reset
-# Helpers:  wait_for TENTHS CMD..., free_port
+#           $HEADERS_FILE); header NAME; location; cookie_jar_reset
+# Helpers:  requires CMD [PACKAGE], wait_for TENTHS CMD..., free_port, now_ms
 # Variables: T, top_srcdir, top_builddir, PARLEY_BIN, PARLEY_SOCK, PARLEY_PID,
 #           DATABASE_URL/PGHOST/PGPORT/PGDATABASE (after pg_start), HTTP_PORT and
 #           BASE_URL (after nginx_start), WORKERS and THREADS (read by parley_start).
@@ -187,6 +188,12 @@ skip_all() {
 	exit 0
 }
 
+# requires CMD [PACKAGE]: skips the whole test when CMD is not installed (PACKAGE: the
+# Debian package that has it, CMD's own name by default).
+requires() {
+	command -v "$1" >/dev/null 2>&1 || skip_all "$1 is not installed (apt-get install ${2:-$1})"
+}
+
 # bail WHY: something the rest depends on failed; exits.
 bail() {
 	echo "Bail out! $*"
@@ -319,6 +326,11 @@ wait_for() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# now_ms: the wall clock in milliseconds.
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
 }
 
 # free_port: prints a TCP port no socket uses (checked against /proc/net/tcp*), below the
@@ -477,6 +489,11 @@ sql() {
 	"$PG_BINDIR/psql" -X -v ON_ERROR_STOP=1 -Atq "$@" -c "$q"
 }
 
+# count_rows TABLE: how many rows TABLE has.
+count_rows() {
+	sql "SELECT count(*) FROM $1"
+}
+
 ##
 # parley
 ##
@@ -553,6 +570,20 @@ parley_stop() {
 # parley_workers: the worker PIDs of the running parley, one per line.
 parley_workers() {
 	pgrep -P "$PARLEY_PID"
+}
+
+# db_start: pg_start, then parley_migrate; bails when the migrations fail.
+db_start() {
+	pg_start
+	parley_migrate || bail "migrations failed"
+}
+
+# stack_start [ARGS]: db_start, nginx_start and parley_start ARGS (which reads WORKERS,
+# THREADS and parley's settings from the environment); bails when any of them fails.
+stack_start() {
+	db_start
+	nginx_start
+	parley_start "$@" || bail "parley did not start"
 }
 
 ##
@@ -747,4 +778,9 @@ header() {
 		}
 		END { if (found != "") print found; else exit 1 }
 	' "$HEADERS_FILE"
+}
+
+# location: the Location header of the last answer.
+location() {
+	header Location
 }
