@@ -174,7 +174,7 @@ enum db_err	 chat_conv_page(struct db *db, const char *user_id, const char *conv
 		    int list_limit, int limit, const char *before, struct chat_convs *convs,
 		    struct chat_msgs *msgs);
 /*
- * chat_conv_page's two reads, to send ahead (db_ahead_keep): into calls,
+ * chat_conv_page's two reads, to send ahead (prefetch.h): into calls,
  * their parameters' text in args. Returns 2, or 0 when the arguments would
  * make chat_conv_page fail before reading.
  */
