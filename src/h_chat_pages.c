@@ -641,7 +641,7 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 		};
 		const struct tmpl_val extra = tmpl_object(&tmpl_members_src, over);
 
-		resp_page_with(r, status, c->title != NULL ? c->title : "Chat", "conversation", d,
+		resp_page_with(r, status, c->title != NULL ? c->title : "Chat", "chat/conversation", d,
 		    &extra);
 	}
 	msg_views_free(&views);
