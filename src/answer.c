@@ -387,7 +387,7 @@ sink_cancelled(void *ctx)
 	}
 	if (a->stop)
 		return true;
-	/* The quick way: a NOTIFY on this thread's connection. */
+	/* The quick way: a NOTIFY on the connection this request listens on (notify.h). */
 	if (notify_seen(a->w->db, a->stop_chan))
 		a->stop = true;
 	if (a->stop)

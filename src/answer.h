@@ -143,9 +143,9 @@ struct answer_follow_cb {
 /*
  * Follows the owner's answer id until it ends, from any worker: sends what
  * is there, then new text as the writer saves it (LISTEN on the message's
- * channel on this thread's connection, with a re-read at least every
- * second in case notifications cannot arrive, e.g. behind PgBouncer in
- * transaction mode), then done. An answer that had already ended gives
+ * channel, on a connection of its own for the request (notify.h), with a
+ * re-read at least every second in case notifications cannot arrive, e.g.
+ * behind PgBouncer in transaction mode), then done. An answer that had already ended gives
  * start, one delta (if it has text) and done at once. An answer whose
  * writer vanished (no check-in for CHAT_WRITER_STALE_S seconds: its worker
  * died) is marked failed, its text kept, and reported with status 'error'.
