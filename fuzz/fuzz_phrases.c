@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llm_builtin.h"
-#include "parse.h"
+#include "builtin_parse.h"
+#include "utf8.h"
 
 #include "fuzz.h"
 

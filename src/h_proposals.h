@@ -1,34 +1,62 @@
-/* h_proposals.h: the proposal wizard's pages (/proposals...) and JSON API (/api/v1/proposals...), one function per route. */
+/*
+ * h_proposals.h: what the proposal pages (h_proposals_pages.c) and JSON API
+ * (h_proposals_api.c) share: the proposal or section a path names, the
+ * fields both read, and writing sections for a request. Only those two
+ * include it (routes.c includes their headers); hp_ marks these helpers.
+ */
 #ifndef PARLEY_H_PROPOSALS_H
 #define PARLEY_H_PROPOSALS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db.h"
+
+struct form_errors;
+struct json_object;
+struct proposal_change;
 struct req;
 
-/* Pages (LOGIN). Every POST answers 303 (POST/redirect/GET), or re-renders the page with the problem. */
-void	 h_proposals_page(struct req *r);		/* GET  /proposals */
-void	 h_proposals_create(struct req *r);		/* POST /proposals */
-void	 h_proposal_page(struct req *r);		/* GET  /proposals/{id}?step=N */
-void	 h_proposal_answer(struct req *r);		/* POST /proposals/{id}/answers */
-void	 h_proposal_settings(struct req *r);		/* POST /proposals/{id}/settings */
-void	 h_proposal_status(struct req *r);		/* POST /proposals/{id}/status */
-void	 h_proposal_regenerate(struct req *r);		/* POST /proposals/{id}/regenerate */
-void	 h_proposal_section_save(struct req *r);	/* POST /proposals/{id}/sections/{name} */
-void	 h_proposal_section_regenerate(struct req *r);	/* POST /proposals/{id}/sections/{name}/regenerate */
-void	 h_proposal_delete_page(struct req *r);		/* GET  /proposals/{id}/delete (the confirmation) */
-void	 h_proposal_delete(struct req *r);		/* POST /proposals/{id}/delete */
-void	 h_proposal_export(struct req *r);		/* GET  /proposals/{id}/export.md */
+#define ALL_SECTIONS	((1u << PS__MAX) - 1)	/* a mask of every enum proposal_section */
 
-/* API (API): JSON in and out. */
-void	 h_api_proposals_list(struct req *r);		/* GET    /api/v1/proposals */
-void	 h_api_proposals_create(struct req *r);		/* POST   /api/v1/proposals */
-void	 h_api_proposal_get(struct req *r);		/* GET    /api/v1/proposals/{id} */
-void	 h_api_proposal_update(struct req *r);		/* PATCH  /api/v1/proposals/{id} */
-void	 h_api_proposal_delete(struct req *r);		/* DELETE /api/v1/proposals/{id} */
-void	 h_api_proposal_answer(struct req *r);		/* POST   /api/v1/proposals/{id}/answers */
-void	 h_api_proposal_sections(struct req *r);	/* GET    /api/v1/proposals/{id}/sections */
-void	 h_api_proposal_section_get(struct req *r);	/* GET    /api/v1/proposals/{id}/sections/{name} */
-void	 h_api_proposal_section_put(struct req *r);	/* PUT    /api/v1/proposals/{id}/sections/{name} */
-void	 h_api_proposal_section_regenerate(struct req *r); /* POST /api/v1/proposals/{id}/sections/{name}/regenerate */
-void	 h_api_proposal_preview(struct req *r);		/* POST   /api/v1/proposals/{id}/preview {content} -> {html} */
+/* True when the proposal (a proposals.h object) is completed. */
+bool		 hp_is_completed(struct json_object *p);
+
+/* True when all six questions have answers. */
+bool		 hp_all_answered(struct json_object *p);
+
+/* Answers a failed store call; the store's only conflict is a completed proposal. */
+void		 hp_store_failed(struct req *r, enum db_err e);
+
+/* The proposal named in the path, or an answered request (404 for anyone else's) and NULL. */
+struct json_object *hp_load(struct req *r);
+
+/* The section named in the path: its index, or -1 after a 422. */
+int		 hp_section_param(struct req *r);
+
+/* Bits of the sections that exist, from a sections array. */
+unsigned	 hp_written_mask(struct json_object *sections);
+
+/*
+ * A required text field of 1..max characters, where a line break sent as
+ * CRLF (as browsers send text areas) counts once, as it is stored.
+ * 0 with *out set (caller frees), or -1 with an error in fe.
+ */
+int		 hp_read_text(const struct req *r, struct form_errors *fe, const char *name,
+		    const char *label, size_t max, char **out);
+
+/*
+ * Writes the sections in which after an answer or a request to regenerate.
+ * 0, or -1 with a message for people in err.
+ */
+int		 hp_write_sections(struct req *r, struct json_object *p, unsigned which, char *err,
+		    size_t errlen);
+
+/* Which sections exist for p (0 when they cannot be read). */
+unsigned	 hp_sections_written(struct req *r, struct json_object *p);
+
+/* Reads the title and model fields shared by the settings form and the API. */
+void		 hp_read_settings(struct req *r, struct form_errors *fe, struct proposal_change *ch,
+		    char **title, bool *has_model);
 
 #endif

@@ -15,192 +15,15 @@
 #include "jfield.h"
 #include "llm.h"
 #include "log.h"
+#include "prose.h"
 #include "req.h"
 #include "text.h"
+#include "timeline.h"
 #include "xalloc.h"
 
 #define BUILTIN_MODEL	"builtin/parley"
-#define MAX_ITEMS	50	/* list entries taken from one answer */
 
 /* ---- small text tools ---- */
-
-/* A list of strings taken from an answer. */
-struct items {
-	char	*v[MAX_ITEMS];
-	size_t	 n;
-};
-
-static void
-items_free(struct items *it)
-{
-	for (size_t i = 0; i < it->n; i++)
-		free(it->v[i]);
-	it->n = 0;
-}
-
-/* s[0..n) without surrounding white space, inner runs of white space made one space. Caller frees. */
-static char *
-tidy_n(const char *s, size_t n)
-{
-	struct buf b = BUF_INIT;
-	bool gap = false;
-
-	for (size_t i = 0; i < n; i++) {
-		if (is_space(s[i])) {
-			gap = b.len > 0;
-			continue;
-		}
-		if (gap)
-			buf_putc(&b, ' ');
-		gap = false;
-		buf_putc(&b, s[i]);
-	}
-	return buf_detach(&b);
-}
-
-static char *
-tidy(const char *s)
-{
-	return tidy_n(s != NULL ? s : "", s != NULL ? strlen(s) : 0);
-}
-
-/* Drops trailing punctuation that ends a list entry or a sentence fragment. */
-static void
-strip_end_punct(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && (s[n - 1] == '.' || s[n - 1] == ',' || s[n - 1] == ';' ||
-	    s[n - 1] == ':' || is_space(s[n - 1])))
-		s[--n] = '\0';
-}
-
-/* A leading list marker ("- ", "* ", "+ ", "• ", "1. ", "2) ") and what follows it. */
-static const char *
-skip_marker(const char *s)
-{
-	const char *p = s;
-
-	while (is_space(*p))
-		p++;
-	if ((*p == '-' || *p == '*' || *p == '+') && is_space(p[1]))
-		return p + 2;
-	if (strncmp(p, "\xe2\x80\xa2", 3) == 0)		/* U+2022 BULLET */
-		return p + 3;
-	if (isdigit((unsigned char)*p)) {
-		const char *q = p;
-		while (isdigit((unsigned char)*q))
-			q++;
-		if ((*q == '.' || *q == ')') && is_space(q[1]))
-			return q + 2;
-	}
-	return s;
-}
-
-static void
-items_add(struct items *it, const char *s, size_t n)
-{
-	char *t;
-
-	if (it->n >= MAX_ITEMS)
-		return;
-	t = tidy_n(s, n);
-	strip_end_punct(t);
-	if (t[0] == '\0') {
-		free(t);
-		return;
-	}
-	it->v[it->n++] = t;
-}
-
-/* Splits s at every occurrence of sep (a string) into it. */
-static void
-split_on(struct items *it, const char *s, const char *sep)
-{
-	size_t k = strlen(sep);
-	const char *p;
-
-	while ((p = strstr(s, sep)) != NULL) {
-		items_add(it, s, (size_t)(p - s));
-		s = p + k;
-	}
-	items_add(it, s, strlen(s));
-}
-
-/* The first place needle is a whole word of s, ignoring ASCII case; NULL if none. */
-static const char *
-find_word(const char *s, const char *needle)
-{
-	size_t k = strlen(needle);
-
-	for (const char *p = s; *p; p++) {
-		if ((p == s || !isalnum((unsigned char)p[-1])) && strncasecmp(p, needle, k) == 0 &&
-		    !isalnum((unsigned char)p[k]))
-			return p;
-	}
-	return NULL;
-}
-
-/*
- * The entries of a list answer: one per line; a single line is split at
- * semicolons, else (when commas is set) at commas, with a final "and"
- * ("A, B and C", "A, B, and C") split off too. List markers are dropped.
- */
-static void
-split_list(const char *text, bool commas, struct items *out)
-{
-	struct items lines = { .n = 0 };
-	const char *s = text != NULL ? text : "", *nl;
-
-	out->n = 0;
-	while ((nl = strchr(s, '\n')) != NULL) {
-		const char *m = skip_marker(s);
-		if (m < nl)
-			items_add(&lines, m, (size_t)(nl - m));
-		s = nl + 1;
-	}
-	s = skip_marker(s);
-	items_add(&lines, s, strlen(s));
-	if (lines.n != 1) {
-		*out = lines;
-		return;
-	}
-	if (strchr(lines.v[0], ';') != NULL)
-		split_on(out, lines.v[0], ";");
-	else if (commas && strchr(lines.v[0], ',') != NULL) {
-		split_on(out, lines.v[0], ",");
-		/* "A, B and C": the last entry holds two. */
-		if (out->n >= 2) {
-			char *last = out->v[out->n - 1];
-			const char *and = NULL, *p = last;
-
-			if (strncasecmp(last, "and ", 4) == 0 || strncasecmp(last, "& ", 2) == 0) {
-				char *t = xstrdup(last + (last[0] == '&' ? 2 : 4));
-				free(last);
-				out->v[out->n - 1] = t;
-			} else {
-				while ((p = find_word(p, "and")) != NULL) {
-					and = p;
-					p += 3;
-				}
-				if (and != NULL && and > last && and[-1] == ' ' && out->n < MAX_ITEMS) {
-					char *a = xstrndup(last, (size_t)(and - last));
-					char *b = xstrdup(and + 3);
-					free(last);
-					out->n--;
-					items_add(out, a, strlen(a));
-					items_add(out, b, strlen(b));
-					free(a);
-					free(b);
-				}
-			}
-		}
-	} else {
-		*out = lines;
-		return;
-	}
-	items_free(&lines);
-}
 
 /* The goals: one per line or semicolon, and one per sentence; never split at commas. */
 static void
@@ -298,442 +121,16 @@ md_join(struct buf *b, const struct items *it, void (*fn)(struct buf *, const ch
 	}
 }
 
-static const char *const small_numbers[] = {
-	"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-	"ten", "eleven", "twelve",
-};
-
 /* n in words up to twelve, else in digits. */
 static void
 put_count(struct buf *b, size_t n)
 {
-	if (n < sizeof small_numbers / sizeof small_numbers[0])
-		buf_puts(b, small_numbers[n]);
+	const char *w = number_word(n);
+
+	if (w != NULL)
+		buf_puts(b, w);
 	else
 		buf_printf(b, "%zu", n);
-}
-
-/* ---- the timeline as milestones ---- */
-
-enum unit { U_NONE = 0, U_DAY, U_WEEK, U_SPRINT, U_MONTH, U_YEAR };
-
-static const struct {
-	const char	*word;		/* singular; a trailing "s" is accepted */
-	enum unit	 unit;
-	int		 days;
-	const char	*one, *many;	/* how it is written */
-} units[] = {
-	{ "day", U_DAY, 1, "day", "days" },
-	{ "week", U_WEEK, 7, "week", "weeks" },
-	{ "wk", U_WEEK, 7, "week", "weeks" },
-	{ "sprint", U_SPRINT, 14, "sprint", "sprints" },
-	{ "month", U_MONTH, 30, "month", "months" },
-	{ "year", U_YEAR, 365, "year", "years" },
-};
-
-struct milestone {
-	char		*name;		/* what happens, as typed, without the period ("" if nothing) */
-	char		*label;		/* "Phase 2" when the answer numbered it; else NULL */
-	char		*quarter;	/* "Q3" or "Q3 2025"; else NULL */
-	int		 lo, hi;	/* a duration of lo..hi units (lo == hi: exact); 0: none */
-	int		 ui;		/* index in units[] */
-};
-
-struct plan {
-	struct milestone m[MAX_ITEMS];
-	size_t		 n;
-	size_t		 with_period;	/* milestones that name a duration, quarter or phase */
-};
-
-static void
-plan_free(struct plan *p)
-{
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->m[i].name);
-		free(p->m[i].label);
-		free(p->m[i].quarter);
-	}
-	p->n = 0;
-}
-
-/* A number at s: digits, or a word up to twelve, or "a"/"an" (one). Sets *len; -1 if none. */
-static int
-number_at(const char *s, size_t *len)
-{
-	int v = 0;
-	size_t i = 0;
-
-	if (isdigit((unsigned char)s[0])) {
-		while (isdigit((unsigned char)s[i]) && i < 4)
-			v = v * 10 + (s[i++] - '0');
-		if (isalpha((unsigned char)s[i]) && strncasecmp(s + i, "wk", 2) != 0) {
-			/* "6weeks" is fine; "3d" or "2nd" is not a number we read. */
-			bool unit = false;
-			for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
-				if (strncasecmp(s + i, units[u].word, strlen(units[u].word)) == 0)
-					unit = true;
-			if (!unit)
-				return -1;
-		}
-		*len = i;
-		return v;
-	}
-	for (size_t k = 1; k < sizeof small_numbers / sizeof small_numbers[0]; k++) {
-		size_t n = strlen(small_numbers[k]);
-		if (strncasecmp(s, small_numbers[k], n) == 0 && !isalpha((unsigned char)s[n])) {
-			*len = n;
-			return (int)k;
-		}
-	}
-	if (strncasecmp(s, "an ", 3) == 0) {
-		*len = 2;
-		return 1;
-	}
-	if (strncasecmp(s, "a ", 2) == 0) {
-		*len = 1;
-		return 1;
-	}
-	return -1;
-}
-
-/* A unit word at s ("weeks", "month"); its index, or -1. Sets *len. */
-static int
-unit_at(const char *s, size_t *len)
-{
-	for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
-		size_t n = strlen(units[u].word);
-
-		if (strncasecmp(s, units[u].word, n) != 0)
-			continue;
-		if (s[n] == 's' || s[n] == 'S')
-			n++;
-		if (isalpha((unsigned char)s[n]))
-			continue;
-		*len = n;
-		return (int)u;
-	}
-	return -1;
-}
-
-/* Skips spaces and one hyphen ("6-week", "6 weeks"). */
-static size_t
-skip_joiner(const char *s)
-{
-	size_t i = 0;
-
-	while (s[i] == ' ')
-		i++;
-	if (s[i] == '-' && i == 0)
-		i++;
-	return i;
-}
-
-/*
- * A duration at s: "2 weeks", "2-3 weeks", "2 to 3 months", "six-week",
- * "a month". Fills lo, hi, ui and *len; false when there is none.
- */
-static bool
-duration_at(const char *s, struct milestone *m, size_t *len)
-{
-	size_t i = 0, n;
-	int lo, hi, u;
-
-	if ((lo = number_at(s, &n)) < 0)
-		return false;
-	i = n;
-	hi = lo;
-	/* A range: "2-3", "2 – 3", "2 to 3". */
-	{
-		size_t j = i;
-		while (s[j] == ' ')
-			j++;
-		if (s[j] == '-' || strncmp(s + j, "\xe2\x80\x93", 3) == 0 ||
-		    strncasecmp(s + j, "to ", 3) == 0) {
-			j += s[j] == '-' ? 1 : 3;
-			while (s[j] == ' ')
-				j++;
-			if (isdigit((unsigned char)s[j]) || isalpha((unsigned char)s[j])) {
-				int h = number_at(s + j, &n);
-				if (h >= lo) {
-					hi = h;
-					i = j + n;
-				}
-			}
-		}
-	}
-	i += skip_joiner(s + i);
-	if ((u = unit_at(s + i, &n)) < 0)
-		return false;
-	if (lo == 0 || hi > 999)
-		return false;
-	m->lo = lo;
-	m->hi = hi;
-	m->ui = u;
-	*len = i + n;
-	return true;
-}
-
-/* Blanks s[from..from+n) with spaces (the name is tidied afterwards). */
-static void
-blank_out(char *s, size_t from, size_t n)
-{
-	memset(s + from, ' ', n);
-}
-
-static bool
-edge_word(const char *w, size_t n)
-{
-	static const char *const words[] = {
-		"in", "by", "for", "of", "over", "within", "during", "lasting", "about",
-		"around", "approximately", "approx", "roughly", "takes", "taking", "then",
-		"and", "at", "until", "till", "~",
-	};
-
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strlen(words[i]) == n && strncasecmp(w, words[i], n) == 0)
-			return true;
-	return false;
-}
-
-/* Punctuation that may be left at the ends of a milestone's name. */
-static bool
-edge_punct(char c)
-{
-	return c == ' ' || c == ':' || c == '-' || c == ',' || c == '.' || c == ';' || c == '/';
-}
-
-/* Removes punctuation, empty or unpaired brackets and joining words left at the ends of a name. */
-static char *
-clean_name(const char *raw)
-{
-	char *t = tidy(raw), *s, *out;
-	size_t n;
-	bool again = true;
-
-	/* Empty brackets left where a period was: "Research ( )" */
-	for (char *p; (p = strstr(t, "( )")) != NULL || (p = strstr(t, "()")) != NULL;) {
-		size_t k = p[1] == ' ' ? 3 : 2;
-		memmove(p, p + k, strlen(p + k) + 1);
-	}
-	s = t;
-	while (again) {
-		again = false;
-		while (edge_punct(*s) || *s == ')' || (*s == '(' && strchr(s, ')') == NULL)) {
-			s++;
-			again = true;
-		}
-		if (strncmp(s, "\xe2\x80\x93", 3) == 0 || strncmp(s, "\xe2\x80\x94", 3) == 0) {
-			s += 3;		/* en and em dashes */
-			again = true;
-		}
-		n = strlen(s);
-		/* A name in brackets of its own: "(testing)". */
-		if (n >= 2 && s[0] == '(' && s[n - 1] == ')' && strchr(s + 1, '(') == NULL) {
-			s[--n] = '\0';
-			s++;
-			n--;
-			again = true;
-		}
-		while (n > 0 && (edge_punct(s[n - 1]) || s[n - 1] == '(' ||
-		    (s[n - 1] == ')' && strchr(s, '(') == NULL))) {
-			s[--n] = '\0';
-			again = true;
-		}
-		if (n >= 3 && (strcmp(s + n - 3, "\xe2\x80\x93") == 0 ||
-		    strcmp(s + n - 3, "\xe2\x80\x94") == 0)) {
-			s[n - 3] = '\0';
-			again = true;
-		}
-		/* A joining word at either end: "2 weeks of discovery", "launch in Q3". */
-		{
-			size_t w = strcspn(s, " ");
-			char *sp;
-
-			if (s[w] == ' ' && edge_word(s, w)) {
-				s += w + 1;
-				again = true;
-			}
-			if ((sp = strrchr(s, ' ')) != NULL && edge_word(sp + 1, strlen(sp + 1))) {
-				*sp = '\0';
-				again = true;
-			}
-		}
-	}
-	out = tidy(s);
-	free(t);
-	return out;
-}
-
-/* Reads one stage of the timeline into m. True when it names a period. */
-static bool
-read_stage(const char *stage, struct milestone *m)
-{
-	char *work = xstrdup(stage);
-	bool period = false;
-	size_t len = strlen(work);
-
-	memset(m, 0, sizeof *m);
-	for (size_t i = 0; i < len; i++) {
-		size_t n;
-		const char *p = work + i;
-
-		if (i > 0 && isalnum((unsigned char)p[-1]))
-			continue;
-		/* A quarter: "Q3", "Q3 2025". */
-		if (m->quarter == NULL && (p[0] == 'Q' || p[0] == 'q') && p[1] >= '1' &&
-		    p[1] <= '4' && !isalnum((unsigned char)p[2])) {
-			n = 2;
-			if (p[2] == ' ' && isdigit((unsigned char)p[3]) && isdigit((unsigned char)p[4]) &&
-			    isdigit((unsigned char)p[5]) && isdigit((unsigned char)p[6]) &&
-			    !isalnum((unsigned char)p[7]))
-				n = 7;
-			m->quarter = xstrndup(p, n);
-			m->quarter[0] = 'Q';
-			blank_out(work, i, n);
-			period = true;
-			continue;
-		}
-		/* A numbered phase or stage: "phase 2", "Stage one". */
-		if (m->label == NULL) {
-			size_t k = 0, nl;
-			int v;
-
-			if (strncasecmp(p, "phase ", 6) == 0 || strncasecmp(p, "stage ", 6) == 0)
-				k = 6;
-			else if (strncasecmp(p, "step ", 5) == 0)
-				k = 5;
-			if (k > 0 && (v = number_at(p + k, &nl)) > 0 &&
-			    !isalnum((unsigned char)p[k + nl])) {
-				char word[8];
-
-				snprintf(word, sizeof word, "%.*s", (int)(k - 1), p);
-				word[0] = (char)toupper((unsigned char)word[0]);
-				for (size_t c = 1; word[c]; c++)
-					word[c] = (char)tolower((unsigned char)word[c]);
-				m->label = xasprintf("%s %d", word, v);
-				blank_out(work, i, k + nl);
-				period = true;
-				continue;
-			}
-		}
-		if (m->lo == 0 && duration_at(p, m, &n)) {
-			blank_out(work, i, n);
-			period = true;
-		}
-	}
-	m->name = clean_name(work);
-	free(work);
-	return period;
-}
-
-/*
- * The timeline's stages: one per line, else split at semicolons, commas,
- * " then " and arrows. Stages that name a period are milestones.
- */
-static void
-read_plan(const char *timeline, struct plan *p)
-{
-	struct items stages = { .n = 0 }, parts;
-	char *t = xstrdup(timeline != NULL ? timeline : "");
-
-	/* Arrows and "then" separate stages like commas do. */
-	for (char *q; (q = strstr(t, "->")) != NULL;) {
-		q[0] = ',';
-		q[1] = ' ';
-	}
-	for (char *q; (q = strstr(t, "\xe2\x86\x92")) != NULL;) {	/* U+2192 RIGHTWARDS ARROW */
-		q[0] = ',';
-		q[1] = ' ';
-		q[2] = ' ';
-	}
-	split_list(t, true, &stages);
-	free(t);
-	p->n = 0;
-	p->with_period = 0;
-	for (size_t i = 0; i < stages.n; i++) {
-		parts.n = 0;
-		{
-			/* " then " inside one stage. */
-			const char *s = stages.v[i], *from = s, *q;
-
-			while ((q = find_word(from, "then")) != NULL) {
-				if (q > s && q[-1] == ' ')
-					items_add(&parts, from, (size_t)(q - from));
-				from = q + 4;
-			}
-			items_add(&parts, from, strlen(from));
-		}
-		for (size_t j = 0; j < parts.n && p->n < MAX_ITEMS; j++) {
-			if (read_stage(parts.v[j], &p->m[p->n]))
-				p->with_period++;
-			p->n++;
-		}
-		items_free(&parts);
-	}
-	items_free(&stages);
-}
-
-/* All durations in one unit, so they can be laid end to end: that unit's index, or -1. */
-static int
-common_unit(const struct plan *p)
-{
-	int u = -1;
-
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->m[i].lo == 0)
-			continue;
-		if (u == -1)
-			u = p->m[i].ui;
-		else if (units[u].unit != units[p->m[i].ui].unit)
-			return -1;
-	}
-	return u;
-}
-
-/* The sum of the durations (upper ends) in days; 0 when none. */
-static long
-plan_days(const struct plan *p)
-{
-	long d = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		if (p->m[i].lo > 0)
-			d += (long)p->m[i].hi * units[p->m[i].ui].days;
-	return d;
-}
-
-/* "about 11 weeks" for the plan's total, in its common unit or the largest fitting one. */
-static void
-put_total(struct buf *b, const struct plan *p)
-{
-	int u = common_unit(p);
-	long days = plan_days(p), n = 0;
-	const char *one = "week", *many = "weeks";
-
-	if (u >= 0) {
-		for (size_t i = 0; i < p->n; i++)
-			if (p->m[i].lo > 0)
-				n += p->m[i].hi;
-		one = units[u].one;
-		many = units[u].many;
-	} else if (days >= 120) {
-		n = (days + 15) / 30;
-		one = "month";
-		many = "months";
-	} else
-		n = (days + 3) / 7;
-	if (n < 1)
-		n = 1;
-	buf_printf(b, "about %ld %s", n, n == 1 ? one : many);
-}
-
-static void
-put_duration(struct buf *b, const struct milestone *m)
-{
-	if (m->lo != m->hi)
-		buf_printf(b, "%d\xe2\x80\x93%d %s", m->lo, m->hi, units[m->ui].many);
-	else
-		buf_printf(b, "%d %s", m->lo, m->lo == 1 ? units[m->ui].one : units[m->ui].many);
 }
 
 /* ---- the answers, read once for every section ---- */
@@ -768,7 +165,7 @@ answers_read(struct json_object *p, struct answers *a)
 	split_goals(jfield_str(p, "project_goals"), &a->goals);
 	split_list(jfield_str(p, "deliverables"), true, &a->deliverables);
 	split_list(jfield_str(p, "technologies"), true, &a->techs);
-	read_plan(jfield_str(p, "timeline"), &a->plan);
+	plan_read(jfield_str(p, "timeline"), &a->plan);
 	a->milestones = a->plan.n >= 2 && a->plan.with_period > 0;
 }
 
@@ -839,7 +236,7 @@ write_summary(struct buf *b, const struct answers *a)
 	}
 	if (a->plan.with_period > 0 && plan_days(&a->plan) > 0) {
 		buf_puts(b, " over ");
-		put_total(b, &a->plan);
+		plan_put_total(b, &a->plan);
 	} else
 		buf_puts(b, " on the schedule set out below");
 	if (a->techs.n > 0) {
@@ -906,7 +303,7 @@ static void
 write_timeline(struct buf *b, const struct answers *a)
 {
 	const struct plan *p = &a->plan;
-	int u = common_unit(p);
+	int u = plan_common_unit(p);
 	long at = 0;
 
 	if (!a->milestones) {
@@ -931,6 +328,7 @@ write_timeline(struct buf *b, const struct answers *a)
 	buf_puts(b, " milestones:\n\n");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct milestone *m = &p->m[i];
+		const char *w;
 		bool any = false;
 
 		buf_printf(b, "%zu. **", i + 1);
@@ -946,11 +344,10 @@ write_timeline(struct buf *b, const struct answers *a)
 		buf_puts(b, "**");
 		if (m->lo > 0) {
 			buf_puts(b, ": ");
-			put_duration(b, m);
+			plan_put_duration(b, m);
 			any = true;
-			if (u >= 0 && units[u].unit != U_SPRINT && units[u].unit != U_YEAR) {
+			if (u >= 0 && (w = plan_count_word(u)) != NULL) {
 				long from = at + 1, to = at + m->hi;
-				const char *w = units[u].one;
 
 				if (from == to)
 					buf_printf(b, " (%s %ld)", w, from);
@@ -968,7 +365,7 @@ write_timeline(struct buf *b, const struct answers *a)
 	buf_putc(b, '\n');
 	if (plan_days(p) > 0 && p->n > 1) {
 		buf_puts(b, "Altogether that is ");
-		put_total(b, p);
+		plan_put_total(b, p);
 		buf_puts(b, " of work. ");
 	}
 	buf_puts(b, "Each milestone ends with a short review with ");

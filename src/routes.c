@@ -10,7 +10,8 @@
 /* feature headers */
 #include "h_accounts.h"
 #include "h_tasks.h"
-#include "h_proposals.h"
+#include "h_proposals_api.h"
+#include "h_proposals_pages.h"
 #include "h_chat_api.h"
 #include "h_chat_pages.h"
 #include "h_usage.h"
