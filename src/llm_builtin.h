@@ -2,7 +2,7 @@
 #ifndef PARLEY_LLM_BUILTIN_H
 #define PARLEY_LLM_BUILTIN_H
 
-#include "builtin_parse.h"	/* the message reading it acts on; answer.c and tools.c use it too */
+#include "builtin_parse.h"	/* the message reading it acts on; prefetch.c reads it too */
 #include "llm.h"
 
 /* The provider entry (llm.c): writes the answer for req through sink. */

@@ -7,9 +7,9 @@
 
 #include <sodium.h>
 
+#include "builtin_parse.h"
 #include "chat.h"
 #include "llm.h"
-#include "llm_builtin.h"
 #include "req.h"
 #include "tasks.h"
 #include "text.h"
