@@ -186,16 +186,16 @@ msg_write(struct buf *b, const PGresult *res, int i)
 	buf_puts(b, "}}");
 }
 
-/* The single row of res (a conversation), or DB_NOTFOUND. Clears res. */
+/* The single row of res (a message), or DB_NOTFOUND. Clears res. */
 static enum db_err
-one_row(PGresult *res, struct json_object **out, bool message)
+one_msg(PGresult *res, struct json_object **out)
 {
 	if (PQntuples(res) < 1) {
 		PQclear(res);
 		return DB_NOTFOUND;
 	}
 	if (out != NULL)
-		*out = message ? chat_row_msg(res, 0) : db_row_json(res, 0);
+		*out = chat_row_msg(res, 0);
 	PQclear(res);
 	return DB_OK;
 }
@@ -226,7 +226,7 @@ chat_conv_create(struct db *db, const char *user_id, const char *title,
 	free(t);
 	if (e != DB_OK)
 		return e;
-	return one_row(res, out, false);
+	return db_one_json(res, out);
 }
 
 static void
@@ -452,7 +452,7 @@ chat_conv_get(struct db *db, const char *user_id, const char *id, struct json_ob
 	    DB_P(user_id, id), &res);
 	if (e != DB_OK)
 		return e;
-	return one_row(res, out, false);
+	return db_one_json(res, out);
 }
 
 enum db_err
@@ -479,7 +479,7 @@ chat_conv_update(struct db *db, const char *user_id, const char *id,
 	free(t);
 	if (e != DB_OK)
 		return e;
-	return one_row(res, out, false);
+	return db_one_json(res, out);
 }
 
 enum db_err
@@ -495,7 +495,7 @@ chat_conv_delete(struct db *db, const char *user_id, const char *id)
 	    DB_P(user_id, id), &res);
 	if (e != DB_OK)
 		return e;
-	return one_row(res, NULL, false);
+	return db_one_json(res, NULL);
 }
 
 /* ---- messages ---- */
@@ -514,7 +514,7 @@ conv_owned(struct db *db, const char *user_id, const char *conv_id)
 	    DB_P(user_id, conv_id), &res);
 	if (e != DB_OK)
 		return e;
-	return one_row(res, NULL, false);
+	return db_one_json(res, NULL);
 }
 
 /* The message id of the owner's conversation (MSG_COLS), zero or one row (*res, caller clears). */
@@ -610,7 +610,7 @@ msg_page_done(struct db *db, const char *user_id, const char *conv_id, const cha
 		    DB_P(conv_id, before), &res);
 		if (e != DB_OK)
 			return e;
-		if ((e = one_row(res, NULL, false)) != DB_OK)
+		if ((e = db_one_json(res, NULL)) != DB_OK)
 			return e;
 	}
 	return DB_OK;
@@ -795,7 +795,7 @@ chat_msg_get(struct db *db, const char *user_id, const char *conv_id,
 		return DB_NOTFOUND;
 	if ((e = msg_get_query(db, user_id, conv_id, id, &res)) != DB_OK)
 		return e;
-	return one_row(res, out, true);
+	return one_msg(res, out);
 }
 
 enum db_err

@@ -316,6 +316,19 @@ db_row_json(const PGresult *res, int row)
 	return o;
 }
 
+enum db_err
+db_one_json(PGresult *res, struct json_object **out)
+{
+	if (PQntuples(res) < 1) {
+		PQclear(res);
+		return DB_NOTFOUND;
+	}
+	if (out != NULL)
+		*out = db_row_json(res, 0);
+	PQclear(res);
+	return DB_OK;
+}
+
 struct json_object *
 db_rows_json(const PGresult *res)
 {

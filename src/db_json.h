@@ -6,6 +6,8 @@
 
 #include <libpq-fe.h>
 
+#include "db.h"
+
 struct buf;
 struct json_object;
 
@@ -16,6 +18,11 @@ struct json_object;
  * anything else -> string. Caller puts it.
  */
 struct json_object *db_row_json(const PGresult *res, int row);
+/*
+ * The first row of res as db_row_json makes it, into *out when out is not
+ * NULL (caller puts); DB_NOTFOUND when res has no row. Clears res either way.
+ */
+enum db_err	 db_one_json(PGresult *res, struct json_object **out);
 /* All rows as a new JSON array of such objects. Caller puts it. */
 struct json_object *db_rows_json(const PGresult *res);
 /* One column's value as db_row_json types it (NULL for SQL NULL). Caller puts it. */

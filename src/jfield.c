@@ -42,3 +42,13 @@ jfield_set_str(struct json_object *o, const char *key, const char *v)
 {
 	json_object_object_add(o, key, v != NULL ? json_object_new_string(v) : NULL);
 }
+
+struct json_object *
+jfield_typed(struct json_object *o, const char *key, json_type type)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
+		return NULL;
+	return v;
+}

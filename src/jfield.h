@@ -9,6 +9,9 @@
 /* The string at key, borrowed from o; NULL when o is NULL or the value is absent or not a string. */
 const char	*jfield_str(struct json_object *o, const char *key);
 
+/* The value at key when it has that json-c type, borrowed from o; NULL otherwise (o NULL too). */
+struct json_object *jfield_typed(struct json_object *o, const char *key, json_type type);
+
 /* The integer at key; def when o is NULL or the value is absent or null. */
 long		 jfield_long(struct json_object *o, const char *key, long def);
 

@@ -44,16 +44,6 @@ md_em(struct buf *b, const char *s)
 	buf_putc(b, '*');
 }
 
-static struct json_object *
-jget(struct json_object *o, const char *key, json_type type)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
-		return NULL;
-	return v;
-}
-
 /* Runs one tool through the sink (takes args). The parsed result, or NULL (caller puts). */
 static struct json_object *
 call_tool(const struct llm_sink *sink, const char *name, struct json_object *args)
@@ -189,7 +179,7 @@ act_add(const struct llm_sink *sink, const struct builtin_parse *p, struct buf *
 	if (p->description != NULL)
 		json_object_object_add(args, "description", json_object_new_string(p->description));
 	r = call_tool(sink, "add_task", args);
-	task = jget(r, "task", json_type_object);
+	task = jfield_typed(r, "task", json_type_object);
 	if (jfield_bool(r, "ok") && task != NULL) {
 		title = jfield_str(task, "title");
 		buf_puts(b, "Done — I added ");
@@ -244,7 +234,7 @@ act_list(const struct llm_sink *sink, const struct builtin_parse *p, struct buf 
 	args = json_object_new_object();
 	json_object_object_add(args, "status", json_object_new_string(p->filter));
 	r = call_tool(sink, "list_tasks", args);
-	tasks = jget(r, "tasks", json_type_array);
+	tasks = jfield_typed(r, "tasks", json_type_array);
 	if (!jfield_bool(r, "ok") || tasks == NULL) {
 		say_tool_failed(b, r, "read your tasks");
 		json_object_put(r);
@@ -252,7 +242,7 @@ act_list(const struct llm_sink *sink, const struct builtin_parse *p, struct buf 
 	}
 	npend = count_state(tasks, false);
 	ndone = count_state(tasks, true);
-	total = json_object_get_int64(jget(r, "count", json_type_int));
+	total = json_object_get_int64(jfield_typed(r, "count", json_type_int));
 	if (npend + ndone == 0) {
 		if (strcmp(p->filter, "pending") == 0)
 			buf_puts(b, "Nothing left to do: you have no pending tasks.");
@@ -302,8 +292,8 @@ act_by_title(const struct llm_sink *sink, const struct builtin_parse *p, struct 
 	args = json_object_new_object();
 	json_object_object_add(args, "title", json_object_new_string(p->title));
 	r = call_tool(sink, del ? "delete_task" : "complete_task", args);
-	task = jget(r, "task", json_type_object);
-	cands = jget(r, "candidates", json_type_array);
+	task = jfield_typed(r, "task", json_type_object);
+	cands = jfield_typed(r, "candidates", json_type_array);
 	title = jfield_str(task, "title");
 	if (jfield_bool(r, "ok") && title != NULL) {
 		if (del) {
@@ -357,7 +347,7 @@ act_by_id(const struct llm_sink *sink, const struct builtin_parse *p, struct buf
 	args = json_object_new_object();
 	json_object_object_add(args, "status", json_object_new_string("all"));
 	r = call_tool(sink, "list_tasks", args);
-	tasks = jget(r, "tasks", json_type_array);
+	tasks = jfield_typed(r, "tasks", json_type_array);
 	if (!jfield_bool(r, "ok") || tasks == NULL) {
 		say_tool_failed(b, r, "read your tasks");
 		json_object_put(r);
@@ -426,7 +416,7 @@ act_by_id(const struct llm_sink *sink, const struct builtin_parse *p, struct buf
 		else
 			json_object_object_add(args, "completed", json_object_new_boolean(0));
 		u = call_tool(sink, "update_task", args);
-		task = jget(u, "task", json_type_object);
+		task = jfield_typed(u, "task", json_type_object);
 		if (jfield_bool(u, "ok") && task != NULL) {
 			const char *now = jfield_str(task, "title");
 

@@ -212,21 +212,11 @@ oa_text(struct oa_attempt *a, const char *s, size_t n)
 	return ans->truncated ? OA_TRUNCATED : OA_GOING;
 }
 
-static struct json_object *
-jget(struct json_object *o, const char *key, json_type type)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
-		return NULL;
-	return v;
-}
-
 /* One element of delta.tool_calls: fragments joined per index. */
 static enum oa_stop
 oa_tool_delta(struct oa_attempt *a, struct json_object *tc)
 {
-	struct json_object *idx = jget(tc, "index", json_type_int), *fn;
+	struct json_object *idx = jfield_typed(tc, "index", json_type_int), *fn;
 	const char *id = jfield_str(tc, "id"), *s;
 	struct oa_call *c;
 	long i;
@@ -248,13 +238,13 @@ oa_tool_delta(struct oa_attempt *a, struct json_object *tc)
 		buf_reset(&c->id);
 		buf_puts(&c->id, id);
 	}
-	if ((fn = jget(tc, "function", json_type_object)) != NULL) {
+	if ((fn = jfield_typed(tc, "function", json_type_object)) != NULL) {
 		if ((s = jfield_str(fn, "name")) != NULL && c->name.len + strlen(s) < 200)
 			buf_puts(&c->name, s);
 		/* A string by the protocol; some local servers send the object itself. */
 		if ((s = jfield_str(fn, "arguments")) == NULL &&
-		    jget(fn, "arguments", json_type_object) != NULL)
-			s = json_object_to_json_string_ext(jget(fn, "arguments", json_type_object),
+		    jfield_typed(fn, "arguments", json_type_object) != NULL)
+			s = json_object_to_json_string_ext(jfield_typed(fn, "arguments", json_type_object),
 			    JSON_C_TO_STRING_PLAIN);
 		if (s != NULL) {
 			if (c->args.len + strlen(s) > OA_MAX_ARGS)
@@ -274,25 +264,25 @@ oa_chunk(struct oa_attempt *a, struct json_object *o, const char *key)
 	enum oa_stop st;
 	size_t n;
 
-	if ((err = jget(o, "error", json_type_object)) != NULL ||
-	    jget(o, "error", json_type_string) != NULL) {
+	if ((err = jfield_typed(o, "error", json_type_object)) != NULL ||
+	    jfield_typed(o, "error", json_type_string) != NULL) {
 		s = err != NULL ? jfield_str(err, "message") : jfield_str(o, "error");
 		snprintf(a->provider_msg, sizeof a->provider_msg, "%s", s != NULL ? s : "(no message)");
 		return OA_PROVIDER;
 	}
-	if ((usage = jget(o, "usage", json_type_object)) != NULL) {
-		if ((v = jget(usage, "prompt_tokens", json_type_int)) != NULL)
+	if ((usage = jfield_typed(o, "usage", json_type_object)) != NULL) {
+		if ((v = jfield_typed(usage, "prompt_tokens", json_type_int)) != NULL)
 			a->prompt = (long)json_object_get_int64(v);
-		if ((v = jget(usage, "completion_tokens", json_type_int)) != NULL)
+		if ((v = jfield_typed(usage, "completion_tokens", json_type_int)) != NULL)
 			a->completion = (long)json_object_get_int64(v);
 		a->usage = true;
 	}
-	if ((choices = jget(o, "choices", json_type_array)) == NULL ||
+	if ((choices = jfield_typed(o, "choices", json_type_array)) == NULL ||
 	    json_object_array_length(choices) == 0)
 		return OA_GOING;		/* the usage chunk has no choices */
 	/* Parley asks for one choice; anything beyond the first is ignored. */
 	ch = json_object_array_get_idx(choices, 0);
-	if ((d = jget(ch, key, json_type_object)) != NULL) {
+	if ((d = jfield_typed(ch, key, json_type_object)) != NULL) {
 		if ((s = jfield_str(d, "content")) != NULL &&
 		    (st = oa_text(a, s, strlen(s))) != OA_GOING)
 			return st;
@@ -300,7 +290,7 @@ oa_chunk(struct oa_attempt *a, struct json_object *o, const char *key)
 		if ((s = jfield_str(d, "refusal")) != NULL &&
 		    (st = oa_text(a, s, strlen(s))) != OA_GOING)
 			return st;
-		if ((tcs = jget(d, "tool_calls", json_type_array)) != NULL) {
+		if ((tcs = jfield_typed(d, "tool_calls", json_type_array)) != NULL) {
 			n = json_object_array_length(tcs);
 			for (size_t i = 0; i < n; i++) {
 				struct json_object *tc = json_object_array_get_idx(tcs, i);
@@ -369,7 +359,7 @@ oa_event(void *ctx, const struct sse_event *ev)
 		a->stop = OA_MALFORMED;
 		return 1;
 	}
-	if (strcmp(ev->event, "error") == 0 && jget(o, "error", json_type_object) == NULL) {
+	if (strcmp(ev->event, "error") == 0 && jfield_typed(o, "error", json_type_object) == NULL) {
 		const char *m = jfield_str(o, "message");
 
 		snprintf(a->provider_msg, sizeof a->provider_msg, "%s", m != NULL ? m : "(no message)");
@@ -526,7 +516,7 @@ log_provider_error(const struct oa_attempt *a, const char *what)
 	else if (a->raw.len > 0) {
 		o = parse_object(a->raw.data, a->raw.len);
 		if (o != NULL) {
-			if ((e = jget(o, "error", json_type_object)) != NULL)
+			if ((e = jfield_typed(o, "error", json_type_object)) != NULL)
 				m = jfield_str(e, "message");
 			else if ((m = jfield_str(o, "error")) == NULL)
 				m = jfield_str(o, "message");

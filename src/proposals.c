@@ -588,14 +588,7 @@ proposal_section_get(struct db *db, const char *user_id, const char *id,
 	    DB_P(id, user_id, sections[s].info.name), &res);
 	if (e != DB_OK)
 		return e;
-	if (PQntuples(res) < 1) {
-		PQclear(res);
-		return DB_NOTFOUND;
-	}
-	if (out != NULL)
-		*out = db_row_json(res, 0);
-	PQclear(res);
-	return DB_OK;
+	return db_one_json(res, out);
 }
 
 /* Why a write to the owner's proposal id touched nothing: DB_NOTFOUND or DB_CONFLICT. */

@@ -99,20 +99,6 @@ task_invalid(const char *title, bool title_required, const char *description)
 	return why;
 }
 
-/* The single row of res as a task, or DB_NOTFOUND when there is none. Clears res. */
-static enum db_err
-one_task(PGresult *res, struct json_object **out)
-{
-	if (PQntuples(res) < 1) {
-		PQclear(res);
-		return DB_NOTFOUND;
-	}
-	if (out != NULL)
-		*out = db_row_json(res, 0);
-	PQclear(res);
-	return DB_OK;
-}
-
 enum db_err
 tasks_add(struct db *db, const char *user_id, const char *title,
     const char *description, struct json_object **out)
@@ -134,7 +120,7 @@ tasks_add(struct db *db, const char *user_id, const char *title,
 	    " RETURNING " TASK_COLS,
 	    DB_P(user_id, t, d), &res);
 	if (e == DB_OK)
-		e = one_task(res, out);
+		e = db_one_json(res, out);
 done:
 	free(t);
 	free(d);
@@ -212,7 +198,7 @@ tasks_get(struct db *db, const char *user_id, const char *id, struct json_object
 	    DB_P(id, user_id), &res);
 	if (e != DB_OK)
 		return e;
-	return one_task(res, out);
+	return db_one_json(res, out);
 }
 
 /* words trimmed, with every run of white space made one space. Caller frees. */
@@ -346,7 +332,7 @@ tasks_update(struct db *db, const char *user_id, const char *id,
 		e = tasks_get(db, user_id, id, out);
 		goto done;
 	}
-	e = one_task(res, out);
+	e = db_one_json(res, out);
 done:
 	free(t);
 	free(d);
@@ -366,5 +352,5 @@ tasks_delete(struct db *db, const char *user_id, const char *id, struct json_obj
 	    DB_P(id, user_id), &res);
 	if (e != DB_OK)
 		return e;
-	return one_task(res, out);
+	return db_one_json(res, out);
 }
