@@ -19,6 +19,7 @@
 #include "log.h"
 #include "req.h"
 #include "response.h"
+#include "view.h"
 #include "xalloc.h"
 
 #define STOP_WAIT_MS	5000	/* how long POST .../stop waits for the writer to store the end */
@@ -26,16 +27,11 @@
 
 /* ---- shared ---- */
 
-/* Answers a failed store call; a conflict here is always an answer still being written. */
-static void
-store_failed(struct req *r, enum db_err e, const char *what)
-{
-	if (e == DB_CONFLICT)
-		resp_error(r, 409, "conflict",
-		    "An answer is still being written in this conversation. Stop it or wait for it.");
-	else
-		resp_store_error(r, e, what);
-}
+/* A store's conflict here is always an answer still being written. */
+static const struct view_conflict writing = {
+	"conflict",
+	"An answer is still being written in this conversation. Stop it or wait for it.",
+};
 
 /* An integer query parameter in lo..hi, def when absent. Returns 0, or -1 when it is not. */
 static int
@@ -210,7 +206,7 @@ respond_answer(struct req *r, struct answer *a, bool stream)
 		/* Begun with answer_begin_whole: the rows may exist only from here on. */
 		e = answer_run(a, NULL, NULL, &final);
 		if (e != DB_OK) {
-			store_failed(r, e, "conversation");
+			view_store_failed(r, e, "conversation", &writing);
 			loc = NULL;
 			goto out;
 		}
@@ -270,7 +266,7 @@ h_api_usage(struct req *r)
 	enum db_err e;
 
 	if ((e = chat_usage(r->w->db, r->user->id, &u)) != DB_OK) {
-		store_failed(r, e, "usage");
+		view_store_failed(r, e, "usage", &writing);
 		return;
 	}
 	resp_json(r, 200, u);
@@ -294,7 +290,7 @@ h_api_conv_list(struct req *r)
 	else
 		e = chat_conv_list(r->w->db, r->user->id, (int)limit, (int)offset, &items);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	j = json_object_new_object();
@@ -325,7 +321,7 @@ h_api_conv_create(struct req *r)
 		model = llm_default_model(r->cfg);
 	e = chat_conv_create(r->w->db, r->user->id, title, model, &c);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		goto done;
 	}
 	loc = xasprintf("/api/v1/conversations/%s", jfield_str(c, "id"));
@@ -343,7 +339,7 @@ h_api_conv_get(struct req *r)
 	enum db_err e;
 
 	if ((e = chat_conv_get(r->w->db, r->user->id, req_param(r, "id"), &c)) != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	resp_json(r, 200, c);
@@ -364,7 +360,7 @@ h_api_conv_update(struct req *r)
 	}
 	/* Only a real conversation gets a word about its fields. */
 	if ((e = chat_conv_get(r->w->db, r->user->id, id, NULL)) != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	if (form_has(r, "title"))
@@ -379,7 +375,7 @@ h_api_conv_update(struct req *r)
 	}
 	e = chat_conv_update(r->w->db, r->user->id, id, title, model, &c);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		goto done;
 	}
 	resp_json(r, 200, c);
@@ -393,7 +389,7 @@ h_api_conv_delete(struct req *r)
 	enum db_err e;
 
 	if ((e = chat_conv_delete(r->w->db, r->user->id, req_param(r, "id"))) != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	resp_no_content(r);
@@ -428,7 +424,8 @@ h_api_msg_list(struct req *r)
 	    &out);
 	if (e != DB_OK) {
 		buf_free(&out);
-		store_failed(r, e, before != NULL ? "conversation or message" : "conversation");
+		view_store_failed(r, e, before != NULL ? "conversation or message" : "conversation",
+		    &writing);
 		return;
 	}
 	resp_header(r, "Cache-Control", "no-store");
@@ -444,7 +441,7 @@ h_api_msg_get(struct req *r)
 
 	e = chat_msg_get(r->w->db, r->user->id, req_param(r, "id"), req_param(r, "mid"), &m);
 	if (e != DB_OK) {
-		store_failed(r, e, "message");
+		view_store_failed(r, e, "message", &writing);
 		return;
 	}
 	resp_json(r, 200, m);
@@ -502,7 +499,7 @@ h_api_msg_create(struct req *r)
 	e = stream ? answer_begin(r->w, r->user->id, conv, content, model, &a) :
 	    answer_begin_whole(r->w, r->user->id, conv, content, model, &a);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	respond_answer(r, a, stream);
@@ -533,11 +530,11 @@ h_api_regenerate(struct req *r)
 		if (chat_conv_get(r->w->db, r->user->id, req_param(r, "id"), NULL) == DB_OK)
 			resp_error(r, 409, "conflict", "There is no message to answer yet.");
 		else
-			store_failed(r, e, "conversation");
+			view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	respond_answer(r, a, stream);
@@ -610,7 +607,7 @@ h_api_msg_events(struct req *r)
 	if (e == DB_OK)
 		return;
 	if (!f.begun)
-		store_failed(r, e, "message");
+		view_store_failed(r, e, "message", &writing);
 	else
 		sse_error(&f.s, "internal", "The answer could not be read.", NULL);
 }
@@ -625,7 +622,7 @@ h_api_msg_stop(struct req *r)
 	e = answer_stop(r->w, r->user->id, req_param(r, "id"), req_param(r, "mid"),
 	    STOP_WAIT_MS, &m, &ended);
 	if (e != DB_OK) {
-		store_failed(r, e, "message");
+		view_store_failed(r, e, "message", &writing);
 		return;
 	}
 	resp_json(r, ended ? 200 : 202, m);
