@@ -25,6 +25,7 @@
 #include "parse.h"
 #include "response.h"
 #include "session.h"
+#include "view.h"
 #include "xalloc.h"
 
 /* Where a new API token waits for the page after the redirect that follows its creation. */
@@ -423,16 +424,6 @@ keep_value(const struct req *r, struct json_object *values, const char *field)
 		json_object_object_add(values, field, json_object_new_string(v));
 }
 
-static void
-add_flash(struct json_object *data, const char *kind, const char *msg)
-{
-	struct json_object *f = json_object_new_object();
-
-	json_object_object_add(f, "kind", json_object_new_string(kind));
-	json_object_object_add(f, "message", json_object_new_string(msg));
-	json_object_object_add(data, "flash", f);
-}
-
 /* The login or register page, with o's errors when o is not NULL. */
 static void
 auth_page(struct req *r, const char *tmpl, const char *title, const struct outcome *o)
@@ -463,9 +454,10 @@ auth_page(struct req *r, const char *tmpl, const char *title, const struct outco
 	if (o == NULL && strcmp(tmpl, "login") == 0) {
 		const char *deleted = req_query(r, "deleted");
 		if (deleted != NULL && strcmp(deleted, "1") == 0)
-			add_flash(data, "success", "Your account and everything in it were deleted.");
+			view_flash(data, "success",
+			    "Your account and everything in it were deleted.");
 		else if (next != NULL)
-			add_flash(data, "info", "Sign in to continue.");
+			view_flash(data, "info", "Sign in to continue.");
 	}
 	resp_page(r, status, title, tmpl, data);
 }
@@ -723,7 +715,7 @@ account_page(struct req *r, int status, const struct form_errors *fe, struct jso
 	if (status == 200 && (saved = req_query(r, "saved")) != NULL) {
 		for (size_t i = 0; i < sizeof saved_messages / sizeof saved_messages[0]; i++)
 			if (strcmp(saved, saved_messages[i].key) == 0)
-				add_flash(data, "success", saved_messages[i].message);
+				view_flash(data, "success", saved_messages[i].message);
 	}
 	resp_page(r, status, "Account", "account", data);
 }

@@ -21,6 +21,7 @@
 #include "req.h"
 #include "response.h"
 #include "usage.h"
+#include "view.h"
 #include "xalloc.h"
 
 #define STOP_WAIT_MS	5000	/* how long POST .../stop waits for the writer to store the end */
@@ -28,16 +29,11 @@
 
 /* ---- shared ---- */
 
-/* Answers a failed store call; a conflict here is always an answer still being written. */
-static void
-store_failed(struct req *r, enum db_err e, const char *what)
-{
-	if (e == DB_CONFLICT)
-		resp_error(r, 409, "conflict",
-		    "An answer is still being written in this conversation. Stop it or wait for it.");
-	else
-		resp_store_error(r, e, what);
-}
+/* A store's conflict here is always an answer still being written. */
+static const struct view_conflict writing = {
+	"conflict",
+	"An answer is still being written in this conversation. Stop it or wait for it.",
+};
 
 /* An integer query parameter in lo..hi, def when absent. Returns 0, or -1 when it is not. */
 static int
@@ -212,7 +208,7 @@ respond_answer(struct req *r, struct answer *a, bool stream)
 		/* Begun with answer_begin_whole: the rows may exist only from here on. */
 		e = answer_run(a, NULL, NULL, &final);
 		if (e != DB_OK) {
-			store_failed(r, e, "conversation");
+			view_store_failed(r, e, "conversation", &writing);
 			loc = NULL;
 			goto out;
 		}
@@ -272,7 +268,7 @@ h_api_usage(struct req *r)
 	enum db_err e;
 
 	if ((e = usage_by_model(r->w->db, r->user->id, &u)) != DB_OK) {
-		store_failed(r, e, "usage");
+		view_store_failed(r, e, "usage", &writing);
 		return;
 	}
 	resp_json(r, 200, u);
@@ -296,7 +292,7 @@ h_api_conv_list(struct req *r)
 	else
 		e = chat_conv_list(r->w->db, r->user->id, (int)limit, (int)offset, &items);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	j = json_object_new_object();
@@ -327,7 +323,7 @@ h_api_conv_create(struct req *r)
 		model = llm_default_model(r->cfg);
 	e = chat_conv_create(r->w->db, r->user->id, title, model, &c);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		goto done;
 	}
 	loc = xasprintf("/api/v1/conversations/%s", jfield_str(c, "id"));
@@ -345,7 +341,7 @@ h_api_conv_get(struct req *r)
 	enum db_err e;
 
 	if ((e = chat_conv_get(r->w->db, r->user->id, req_param(r, "id"), &c)) != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	resp_json(r, 200, c);
@@ -366,7 +362,7 @@ h_api_conv_update(struct req *r)
 	}
 	/* Only a real conversation gets a word about its fields. */
 	if ((e = chat_conv_get(r->w->db, r->user->id, id, NULL)) != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	if (form_has(r, "title"))
@@ -381,7 +377,7 @@ h_api_conv_update(struct req *r)
 	}
 	e = chat_conv_update(r->w->db, r->user->id, id, title, model, &c);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		goto done;
 	}
 	resp_json(r, 200, c);
@@ -395,7 +391,7 @@ h_api_conv_delete(struct req *r)
 	enum db_err e;
 
 	if ((e = chat_conv_delete(r->w->db, r->user->id, req_param(r, "id"))) != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	resp_no_content(r);
@@ -429,7 +425,8 @@ h_api_msg_list(struct req *r)
 	    &out);
 	if (e != DB_OK) {
 		buf_free(&out);
-		store_failed(r, e, before != NULL ? "conversation or message" : "conversation");
+		view_store_failed(r, e, before != NULL ? "conversation or message" : "conversation",
+		    &writing);
 		return;
 	}
 	resp_header(r, "Cache-Control", "no-store");
@@ -445,7 +442,7 @@ h_api_msg_get(struct req *r)
 
 	e = chat_msg_get(r->w->db, r->user->id, req_param(r, "id"), req_param(r, "mid"), &m);
 	if (e != DB_OK) {
-		store_failed(r, e, "message");
+		view_store_failed(r, e, "message", &writing);
 		return;
 	}
 	resp_json(r, 200, m);
@@ -511,7 +508,7 @@ h_api_msg_create(struct req *r)
 	e = f.stream ? answer_begin(r->w, r->user->id, conv, f.content, f.model, &a) :
 	    answer_begin_whole(r->w, r->user->id, conv, f.content, f.model, &a);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	respond_answer(r, a, f.stream);
@@ -542,11 +539,11 @@ h_api_regenerate(struct req *r)
 		if (chat_conv_get(r->w->db, r->user->id, req_param(r, "id"), NULL) == DB_OK)
 			resp_error(r, 409, "conflict", "There is no message to answer yet.");
 		else
-			store_failed(r, e, "conversation");
+			view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	respond_answer(r, a, stream);
@@ -619,7 +616,7 @@ h_api_msg_events(struct req *r)
 	if (e == DB_OK)
 		return;
 	if (!f.begun)
-		store_failed(r, e, "message");
+		view_store_failed(r, e, "message", &writing);
 	else
 		sse_error(&f.s, "internal", "The answer could not be read.", NULL);
 }
@@ -634,7 +631,7 @@ h_api_msg_stop(struct req *r)
 	e = answer_stop(r->w, r->user->id, req_param(r, "id"), req_param(r, "mid"),
 	    STOP_WAIT_MS, &m, &ended);
 	if (e != DB_OK) {
-		store_failed(r, e, "message");
+		view_store_failed(r, e, "message", &writing);
 		return;
 	}
 	resp_json(r, ended ? 200 : 202, m);

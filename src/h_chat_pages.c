@@ -21,6 +21,7 @@
 #include "req.h"
 #include "response.h"
 #include "template.h"
+#include "view.h"
 #include "xalloc.h"
 
 /* Conversations shown in a list (the sidebar, /chat, search results). */
@@ -29,69 +30,21 @@
 #define STOP_WAIT_MS	3000
 
 /* Confirmations after a POST/redirect/GET, chosen by ?msg= from a fixed list. */
-static const struct {
-	const char	*key;
-	const char	*text;
-} flashes[] = {
-	{ "deleted",	"Conversation deleted." },
-	{ "renamed",	"Conversation renamed." },
-	{ "model",	"Default model changed." },
-	{ "stopped",	"The answer was stopped." },
+static const struct view_flash flashes[] = {
+	{ "deleted",	"success", "Conversation deleted." },
+	{ "renamed",	"success", "Conversation renamed." },
+	{ "model",	"success", "Default model changed." },
+	{ "stopped",	"success", "The answer was stopped." },
+	{ NULL, NULL, NULL },
 };
 
 /* ---- shared ---- */
 
-/* Answers a failed store call; a conflict here is always an answer still being written. */
-static void
-store_failed(struct req *r, enum db_err e, const char *what)
-{
-	if (e == DB_CONFLICT)
-		resp_error(r, 409, "conflict",
-		    "An answer is still being written in this conversation. Wait for it or stop it first.");
-	else
-		resp_store_error(r, e, what);
-}
-
-/* "2024-05-01T12:34:56.123456Z" -> "2024-05-01 12:34 UTC" into out. */
-static void
-short_time(const char *iso, char *out, size_t outlen)
-{
-	if (iso == NULL || strlen(iso) < 16 || iso[10] != 'T') {
-		snprintf(out, outlen, "%s", iso != NULL ? iso : "");
-		return;
-	}
-	snprintf(out, outlen, "%.10s %.5s UTC", iso, iso + 11);
-}
-
-/* A duration for people: "850 ms", "2.4 s", "–" when unknown. */
-static void
-fmt_ms(char *out, size_t outlen, long ms)
-{
-	if (ms < 0)
-		snprintf(out, outlen, "–");
-	else if (ms < 1000)
-		snprintf(out, outlen, "%ld ms", ms);
-	else
-		snprintf(out, outlen, "%.1f s", (double)ms / 1000.0);
-}
-
-static void
-add_flash(struct req *r, struct json_object *d)
-{
-	const char *msg = req_query(r, "msg");
-
-	if (msg == NULL)
-		return;
-	for (size_t i = 0; i < sizeof flashes / sizeof flashes[0]; i++) {
-		if (strcmp(msg, flashes[i].key) == 0) {
-			struct json_object *fl = json_object_new_object();
-			jfield_set_str(fl, "kind", "success");
-			jfield_set_str(fl, "message", flashes[i].text);
-			json_object_object_add(d, "flash", fl);
-			return;
-		}
-	}
-}
+/* A store's conflict here is always an answer still being written. */
+static const struct view_conflict writing = {
+	"conflict",
+	"An answer is still being written in this conversation. Wait for it or stop it first.",
+};
 
 /*
  * 303 to /chat/{conv}, with ?msg=KEY and #ANCHOR when given. Both come
@@ -100,63 +53,14 @@ add_flash(struct req *r, struct json_object *d)
 static void
 back_to_conversation(struct req *r, const char *conv_id, const char *msg, const char *anchor)
 {
-	struct buf loc = BUF_INIT;
+	char path[64];
 
 	if (!chat_id_valid(conv_id)) {
 		resp_redirect(r, "/chat");
 		return;
 	}
-	buf_printf(&loc, "/chat/%s", conv_id);
-	if (msg != NULL)
-		buf_printf(&loc, "?msg=%s", msg);
-	if (anchor != NULL && chat_id_valid(anchor))
-		buf_printf(&loc, "#%s", anchor);
-	resp_redirect(r, buf_cstr(&loc));
-	buf_free(&loc);
-}
-
-/*
- * The models offered, as [{id, label, selected}], selected being
- * `selected`; a conversation's model that is no longer offered is kept in
- * the list (marked) so the form shows the truth.
- */
-static struct json_object *
-models_view(const struct config *cfg, const char *selected)
-{
-	struct json_object *all = llm_models_json(cfg), *items, *out = json_object_new_array();
-	bool found = false;
-	size_t i, n;
-
-	if (!json_object_object_get_ex(all, "items", &items))
-		items = NULL;
-	n = items != NULL ? json_object_array_length(items) : 0;
-	for (i = 0; i < n; i++) {
-		struct json_object *m = json_object_array_get_idx(items, i), *v;
-		const char *id = jfield_str(m, "id");
-		bool sel;
-
-		if (id == NULL)
-			continue;
-		sel = selected != NULL && strcmp(id, selected) == 0;
-		found = found || sel;
-		v = json_object_new_object();
-		jfield_set_str(v, "id", id);
-		jfield_set_str(v, "label", id);
-		jfield_set_bool(v, "selected", sel);
-		json_object_array_add(out, v);
-	}
-	if (selected != NULL && *selected != '\0' && !found) {
-		struct json_object *v = json_object_new_object();
-		char *label = xasprintf("%s (no longer offered)", selected);
-
-		jfield_set_str(v, "id", selected);
-		jfield_set_str(v, "label", label);
-		jfield_set_bool(v, "selected", true);
-		json_object_array_add(out, v);
-		free(label);
-	}
-	json_object_put(all);
-	return out;
+	snprintf(path, sizeof path, "/chat/%s", conv_id);
+	view_redirect(r, path, msg, anchor != NULL && chat_id_valid(anchor) ? anchor : NULL);
 }
 
 /*
@@ -238,7 +142,7 @@ conv_view_init(struct conv_view *cv, const struct chat_conv *c, const char *curr
 	cv->c = c;
 	cv->current = current != NULL && c->id != NULL && strcmp(c->id, current) == 0;
 	iso_time(c->updated_at, cv->updated_at);
-	short_time(c->updated_at != NULL ? cv->updated_at : NULL, cv->updated_label,
+	view_short_time(c->updated_at != NULL ? cv->updated_at : NULL, cv->updated_label,
 	    sizeof cv->updated_label);
 }
 
@@ -292,7 +196,7 @@ msg_view_init(struct msg_view *mv, const struct chat_msg *m)
 	mv->show_plain = !mv->user && !mv->has_html &&
 	    (mv->streaming || (m->content != NULL && *m->content != '\0'));
 	iso_time(m->created_at, mv->created_at);
-	short_time(m->created_at != NULL ? mv->created_at : NULL, mv->created_label,
+	view_short_time(m->created_at != NULL ? mv->created_at : NULL, mv->created_label,
 	    sizeof mv->created_label);
 	if (m->actions != NULL && strcmp(m->actions, "[]") != 0) {
 		mv->actions = json_tokener_parse(m->actions);
@@ -301,8 +205,8 @@ msg_view_init(struct msg_view *mv, const struct chat_msg *m)
 			mv->actions = NULL;
 		}
 	}
-	fmt_ms(mv->ttft, sizeof mv->ttft, m->r_time_to_first_token_ms);
-	fmt_ms(mv->total_time, sizeof mv->total_time, ms);
+	view_duration_ms(mv->ttft, sizeof mv->ttft, m->r_time_to_first_token_ms);
+	view_duration_ms(mv->total_time, sizeof mv->total_time, ms);
 	if (ms > 0 && m->r_tokens_completion >= 0)
 		snprintf(mv->speed, sizeof mv->speed, "%.1f tokens/s",
 		    (double)m->r_tokens_completion * 1000.0 / (double)ms);
@@ -471,7 +375,7 @@ render_list(struct req *r, int status, const struct form_errors *fe, const char 
 		e = chat_conv_rows(r->w->db, r->user->id, LIST_LIMIT, 0, &convs);
 	if (e != DB_OK) {
 		free(words);
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	conv_views_init(&views, &convs, NULL);
@@ -496,14 +400,15 @@ render_list(struct req *r, int status, const struct form_errors *fe, const char 
 	jfield_set_bool(d, "no_results", words != NULL && n == 0);
 	jfield_set_bool(d, "first_use", words == NULL && n == 0);
 	json_object_object_add(d, "models",
-	    models_view(r->cfg, model != NULL ? model : llm_default_model(r->cfg)));
+	    view_models(r->cfg, model != NULL ? model : llm_default_model(r->cfg), NULL,
+	    " (no longer offered)"));
 	form = json_object_new_object();
 	jfield_set_str(form, "title", title != NULL ? title : "");
 	json_object_object_add(d, "form", form);
 	if (fe != NULL)
 		form_errors_to_page(fe, d);
 	else
-		add_flash(r, d);
+		view_flash_query(r, d, flashes);
 	{
 		const struct tmpl_member over[] = {
 			{ "conversations", tmpl_list(&conv_views_src, &views) },
@@ -545,7 +450,7 @@ h_chat_create(struct req *r)
 	}
 	e = chat_conv_create(r->w->db, r->user->id, title, model, &conv);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		goto done;
 	}
 	back_to_conversation(r, jfield_str(conv, "id"), NULL, NULL);
@@ -583,7 +488,7 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 
 	if ((e = chat_conv_page(r->w->db, r->user->id, id, LIST_LIMIT, CHAT_PAGE_DEFAULT, before,
 	    &convs, &msgs)) != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	/* The sidebar usually holds the conversation itself: one query fewer. */
@@ -594,7 +499,7 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 		if ((e = chat_conv_one(r->w->db, r->user->id, id, &one)) != DB_OK) {
 			chat_msgs_free(&msgs);
 			chat_convs_free(&convs);
-			store_failed(r, e, "conversation");
+			view_store_failed(r, e, "conversation", &writing);
 			return;
 		}
 		c = &one.v[0];
@@ -610,8 +515,9 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 
 	d = json_object_new_object();
 	jfield_set_bool(d, "nav_chat", true);
-	json_object_object_add(d, "models", models_view(r->cfg,
-	    cf != NULL && cf->model != NULL && *cf->model != '\0' ? cf->model : c->default_model));
+	json_object_object_add(d, "models", view_models(r->cfg,
+	    cf != NULL && cf->model != NULL && *cf->model != '\0' ? cf->model : c->default_model,
+	    NULL, " (no longer offered)"));
 	jfield_set_bool(d, "has_messages", views.n > 0);
 	jfield_set_bool(d, "has_more", msgs.has_more);
 	if (msgs.has_more && views.n > 0)
@@ -630,7 +536,7 @@ render_conversation(struct req *r, int status, const struct conv_form *cf)
 	if (cf != NULL && cf->fe != NULL)
 		form_errors_to_page(cf->fe, d);
 	else
-		add_flash(r, d);
+		view_flash_query(r, d, flashes);
 	{
 		/* The rows' values, above the page's own. */
 		const struct tmpl_member over[] = {
@@ -707,7 +613,7 @@ finish_answer(struct req *r, const char *conv_id, struct answer *a)
 	}
 	if (e != DB_OK && mid[0] == '\0') {
 		/* Stored whole at its end, and that failed: nothing was kept, so say so. */
-		store_failed(r, e, "message");
+		view_store_failed(r, e, "message", &writing);
 		return;
 	}
 	if (e != DB_OK)
@@ -727,7 +633,7 @@ h_chat_send(struct req *r)
 
 	/* Someone else's conversation is a 404 before any word about the fields. */
 	if ((e = composer_model(r, id, model, &override)) != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	why = answer_invalid(r->cfg, content != NULL ? content : "", override, &field);
@@ -740,7 +646,7 @@ h_chat_send(struct req *r)
 	}
 	e = answer_begin_whole(r->w, r->user->id, id, content, override, &a);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	finish_answer(r, id, a);
@@ -758,7 +664,7 @@ h_chat_message(struct req *r)
 	enum db_err e;
 
 	if ((e = chat_msg_one(r->w->db, r->user->id, id, mid, &msgs)) != DB_OK) {
-		store_failed(r, e, "message");
+		view_store_failed(r, e, "message", &writing);
 		return;
 	}
 	if (frag == NULL || strcmp(frag, "1") != 0) {
@@ -789,7 +695,7 @@ h_chat_stop(struct req *r)
 
 	e = answer_stop(r->w, r->user->id, id, mid, STOP_WAIT_MS, NULL, &ended);
 	if (e != DB_OK) {
-		store_failed(r, e, "message");
+		view_store_failed(r, e, "message", &writing);
 		return;
 	}
 	back_to_conversation(r, id, "stopped", mid);
@@ -810,7 +716,7 @@ h_chat_rename(struct req *r)
 			form_error(&fe, "title", "%s", chat_title_invalid(title) != NULL ?
 			    chat_title_invalid(title) : "This title cannot be used.");
 		else if (e != DB_OK) {
-			store_failed(r, e, "conversation");
+			view_store_failed(r, e, "conversation", &writing);
 			goto done;
 		}
 	}
@@ -837,7 +743,7 @@ h_chat_model(struct req *r)
 	if (model == NULL || !llm_model_known(r->cfg, model)) {
 		/* Someone else's conversation is a 404 before any word about the fields. */
 		if ((e = chat_conv_get(r->w->db, r->user->id, id, &conv)) != DB_OK) {
-			store_failed(r, e, "conversation");
+			view_store_failed(r, e, "conversation", &writing);
 			return;
 		}
 		json_object_put(conv);
@@ -847,7 +753,7 @@ h_chat_model(struct req *r)
 	}
 	e = chat_conv_update(r->w->db, r->user->id, id, NULL, model, NULL);
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	back_to_conversation(r, id, "model", NULL);
@@ -860,7 +766,7 @@ h_chat_delete(struct req *r)
 
 	e = chat_conv_delete(r->w->db, r->user->id, req_param(r, "id"));
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	resp_redirect(r, "/chat?msg=deleted");
@@ -889,7 +795,7 @@ h_chat_regenerate(struct req *r)
 		}
 	}
 	if (e != DB_OK) {
-		store_failed(r, e, "conversation");
+		view_store_failed(r, e, "conversation", &writing);
 		return;
 	}
 	finish_answer(r, id, a);

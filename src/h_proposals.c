@@ -31,15 +31,9 @@ hp_all_answered(struct json_object *p)
 	return json_object_object_get_ex(p, "next_question", &v) && v == NULL;
 }
 
-void
-hp_store_failed(struct req *r, enum db_err e)
-{
-	if (e == DB_CONFLICT)
-		resp_error(r, 409, "completed",
-		    "This proposal is completed. Reopen it before you change it.");
-	else
-		resp_store_error(r, e, "proposal");
-}
+const struct view_conflict hp_completed = {
+	"completed", "This proposal is completed. Reopen it before you change it.",
+};
 
 struct json_object *
 hp_load(struct req *r)
@@ -48,7 +42,7 @@ hp_load(struct req *r)
 	enum db_err e;
 
 	if ((e = proposals_get(r->w->db, r->user->id, req_param(r, "id"), &p)) != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return NULL;
 	}
 	return p;

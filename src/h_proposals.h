@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "db.h"
+#include "view.h"
 
 struct form_errors;
 struct json_object;
@@ -25,8 +26,8 @@ bool		 hp_is_completed(struct json_object *p);
 /* True when all six questions have answers. */
 bool		 hp_all_answered(struct json_object *p);
 
-/* Answers a failed store call; the store's only conflict is a completed proposal. */
-void		 hp_store_failed(struct req *r, enum db_err e);
+/* The proposal store's only conflict: a completed proposal (for view_store_failed). */
+extern const struct view_conflict hp_completed;
 
 /* The proposal named in the path, or an answered request (404 for anyone else's) and NULL. */
 struct json_object *hp_load(struct req *r);

@@ -36,7 +36,7 @@ h_api_proposals_list(struct req *r)
 	enum db_err e;
 
 	if ((e = proposals_list(r->w->db, r->user->id, &items)) != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	j = json_object_new_object();
@@ -66,7 +66,7 @@ h_api_proposals_create(struct req *r)
 	e = proposals_create(r->w->db, r->user->id, title, ch.model, &p);
 	free(title);
 	if (e != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	loc = xasprintf("/api/v1/proposals/%s", jfield_str(p, "id"));
@@ -120,7 +120,7 @@ h_api_proposal_update(struct req *r)
 		goto done;
 	}
 	if (e != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		goto done;
 	}
 	resp_json(r, 200, after);
@@ -135,7 +135,7 @@ h_api_proposal_delete(struct req *r)
 	enum db_err e;
 
 	if ((e = proposals_delete(r->w->db, r->user->id, req_param(r, "id"))) != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	resp_no_content(r);
@@ -179,7 +179,7 @@ h_api_proposal_answer(struct req *r)
 	e = proposals_answer(r->w->db, r->user->id, jfield_str(p, "id"), (enum proposal_field)f, answer,
 	    &created, &changed, &after);
 	if (e != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		goto done;
 	}
 	if (created && hp_all_answered(after)) {
@@ -189,7 +189,7 @@ h_api_proposal_answer(struct req *r)
 		/* The proposal again, with its updated_at after the sections. */
 		json_object_put(after);
 		if ((e = proposals_get(r->w->db, r->user->id, jfield_str(p, "id"), &after)) != DB_OK) {
-			hp_store_failed(r, e);
+			view_store_failed(r, e, "proposal", &hp_completed);
 			goto done;
 		}
 		if (failed == -1)
@@ -208,7 +208,7 @@ h_api_proposal_sections(struct req *r)
 	enum db_err e;
 
 	if ((e = proposal_sections_list(r->w->db, r->user->id, req_param(r, "id"), &items)) != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	j = json_object_new_object();
@@ -236,7 +236,7 @@ h_api_proposal_section_get(struct req *r)
 		return;
 	}
 	if (e != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	resp_json(r, 200, sec);
@@ -277,7 +277,7 @@ h_api_proposal_section_put(struct req *r)
 	e = proposal_section_put(r->w->db, r->user->id, jfield_str(p, "id"), (enum proposal_section)s,
 	    raw, NULL, &created, &sec);
 	if (e != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		goto done;
 	}
 	resp_json(r, created ? 201 : 200, sec);
@@ -309,7 +309,7 @@ h_api_proposal_section_regenerate(struct req *r)
 	if (proposal_write_section(r->w, r->user->id, p, (enum proposal_section)s, &sec,
 	    &res) != PW_OK) {
 		if (res.status == PW_STORE_FAILED)
-			hp_store_failed(r, res.db);
+			view_store_failed(r, res.db, "proposal", &hp_completed);
 		else
 			resp_error(r, 502, "model_failed", "The %s section could not be written: %s "
 			    "The previous text is kept.",

@@ -21,14 +21,11 @@
 #include "req.h"
 #include "response.h"
 #include "text.h"
+#include "view.h"
 #include "xalloc.h"
 
 /* Confirmations after a POST/redirect/GET, chosen by ?msg= from a fixed list. */
-static const struct {
-	const char	*key;
-	const char	*kind;
-	const char	*text;
-} flashes[] = {
+static const struct view_flash flashes[] = {
 	{ "saved", "success", "Your answers are saved. Come back any time to finish the proposal." },
 	{ "written", "success", "All six answers are in: your proposal is written. "
 	  "Read it through, and edit or regenerate any section." },
@@ -44,6 +41,7 @@ static const struct {
 	{ "settings", "success", "Proposal settings saved." },
 	{ "deleted", "success", "Proposal deleted." },
 	{ "is_completed", "error", "This proposal is completed. Reopen it to change its answers." },
+	{ NULL, NULL, NULL },
 };
 
 static bool
@@ -69,23 +67,12 @@ outdated_mask(struct json_object *p)
 	return m;
 }
 
-/* "2024-05-01T12:34:56.123456Z" -> "2024-05-01 12:34 UTC" into out. */
-static void
-short_time(const char *iso, char *out, size_t outlen)
-{
-	if (iso == NULL || strlen(iso) < 16 || iso[10] != 'T') {
-		snprintf(out, outlen, "%s", iso != NULL ? iso : "");
-		return;
-	}
-	snprintf(out, outlen, "%.10s %.5s UTC", iso, iso + 11);
-}
-
 static void
 add_label(struct json_object *o, const char *from, const char *to)
 {
 	char when[64];
 
-	short_time(jfield_str(o, from), when, sizeof when);
+	view_short_time(jfield_str(o, from), when, sizeof when);
 	json_object_object_add(o, to, json_object_new_string(when));
 }
 
@@ -108,92 +95,20 @@ decorate(struct json_object *p)
 		json_object_object_add(p, "progress", json_object_new_int(pct < 0 ? 0 : 100));
 }
 
-static void
-add_flash_text(struct json_object *d, const char *kind, const char *text)
-{
-	struct json_object *fl = json_object_new_object();
-
-	json_object_object_add(fl, "kind", json_object_new_string(kind));
-	json_object_object_add(fl, "message", json_object_new_string(text));
-	json_object_object_add(d, "flash", fl);
-}
-
-static void
-add_flash(struct req *r, struct json_object *d)
-{
-	const char *msg = req_query(r, "msg");
-
-	if (msg == NULL)
-		return;
-	for (size_t i = 0; i < sizeof flashes / sizeof flashes[0]; i++) {
-		if (strcmp(msg, flashes[i].key) == 0) {
-			add_flash_text(d, flashes[i].kind, flashes[i].text);
-			return;
-		}
-	}
-}
-
 /* 303 to a path under /proposals/{id} (suffix may be ""), with ?msg= and an anchor. */
 static void
 redirect_to(struct req *r, const char *id, const char *suffix, const char *msg,
     const char *anchor)
 {
-	struct buf loc = BUF_INIT;
+	char *path;
 
 	/* Only ids that came back from the store, so always a plain UUID. */
 	if (id != NULL && proposal_id_valid(id))
-		buf_printf(&loc, "/proposals/%s%s", id, suffix);
+		path = xasprintf("/proposals/%s%s", id, suffix);
 	else
-		buf_puts(&loc, "/proposals");
-	if (msg != NULL)
-		buf_printf(&loc, "%cmsg=%s", strchr(buf_cstr(&loc), '?') != NULL ? '&' : '?', msg);
-	if (anchor != NULL)
-		buf_printf(&loc, "#%s", anchor);
-	resp_redirect(r, buf_cstr(&loc));
-	buf_free(&loc);
-}
-
-/* The models a proposal can be written with, for a <select>; current is the proposal's model or NULL. */
-static struct json_object *
-model_options(const struct config *cfg, const char *current)
-{
-	struct json_object *models = llm_models_json(cfg), *items, *out = json_object_new_array();
-	struct json_object *def = json_object_new_object();
-	char *label = xasprintf("Default (%s)", llm_default_model(cfg));
-
-	json_object_object_add(def, "id", json_object_new_string(""));
-	json_object_object_add(def, "label", json_object_new_string(label));
-	json_object_object_add(def, "selected", json_object_new_boolean(current == NULL));
-	json_object_array_add(out, def);
-	free(label);
-	if (json_object_object_get_ex(models, "items", &items)) {
-		for (size_t i = 0; i < json_object_array_length(items); i++) {
-			struct json_object *m = json_object_array_get_idx(items, i), *o;
-			const char *id = jfield_str(m, "id");
-
-			if (id == NULL)
-				continue;
-			o = json_object_new_object();
-			json_object_object_add(o, "id", json_object_new_string(id));
-			json_object_object_add(o, "label", json_object_new_string(id));
-			json_object_object_add(o, "selected",
-			    json_object_new_boolean(current != NULL && strcmp(current, id) == 0));
-			json_object_array_add(out, o);
-		}
-	}
-	/* A model the configuration no longer offers still shows as chosen. */
-	if (current != NULL && !llm_model_known(cfg, current)) {
-		struct json_object *o = json_object_new_object();
-		char *l = xasprintf("%s (not available)", current);
-
-		json_object_object_add(o, "id", json_object_new_string(current));
-		json_object_object_add(o, "label", json_object_new_string(l));
-		json_object_object_add(o, "selected", json_object_new_boolean(1));
-		json_object_array_add(out, o);
-		free(l);
-	}
-	json_object_put(models);
-	return out;
+		path = xstrdup("/proposals");
+	view_redirect(r, path, msg, anchor);
+	free(path);
 }
 
 /* The common page data: the decorated proposal, navigation, settings. Takes p. */
@@ -201,10 +116,14 @@ static struct json_object *
 page_data(struct req *r, struct json_object *p)
 {
 	struct json_object *d = json_object_new_object();
+	char *def;
 
 	decorate(p);
 	json_object_object_add(d, "nav_proposals", json_object_new_boolean(1));
-	json_object_object_add(d, "models", model_options(r->cfg, jfield_str(p, "model")));
+	def = xasprintf("Default (%s)", llm_default_model(r->cfg));
+	json_object_object_add(d, "models",
+	    view_models(r->cfg, jfield_str(p, "model"), def, " (not available)"));
+	free(def);
 	json_object_object_add(d, "proposal_id", json_object_new_string(jfield_str(p, "id")));
 	json_object_object_add(d, "proposal", p);
 	return d;
@@ -220,7 +139,7 @@ h_proposals_page(struct req *r)
 	size_t n;
 
 	if ((e = proposals_list(r->w->db, r->user->id, &items)) != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	n = json_object_array_length(items);
@@ -230,7 +149,7 @@ h_proposals_page(struct req *r)
 	json_object_object_add(d, "nav_proposals", json_object_new_boolean(1));
 	json_object_object_add(d, "items", items);
 	json_object_object_add(d, "has_items", json_object_new_boolean(n > 0));
-	add_flash(r, d);
+	view_flash_query(r, d, flashes);
 	resp_page(r, 200, "Proposals", "proposals", d);
 }
 
@@ -241,7 +160,7 @@ h_proposals_create(struct req *r)
 	enum db_err e;
 
 	if ((e = proposals_create(r->w->db, r->user->id, NULL, NULL, &p)) != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	redirect_to(r, jfield_str(p, "id"), "", NULL, NULL);
@@ -298,7 +217,7 @@ history_view(struct json_object *p)
 		    json_object_new_string(jfield_str(e, "question") ? jfield_str(e, "question") : ""));
 		json_object_object_add(o, "answer",
 		    json_object_new_string(jfield_str(e, "answer") ? jfield_str(e, "answer") : ""));
-		short_time(at, when, sizeof when);
+		view_short_time(at, when, sizeof when);
 		json_object_object_add(o, "answered_at", json_object_new_string(at ? at : ""));
 		json_object_object_add(o, "when", json_object_new_string(when));
 		json_object_array_add(out, o);
@@ -411,7 +330,7 @@ render_wizard(struct req *r, int status, struct json_object *p, int n, const cha
 	if (fe != NULL)
 		form_errors_to_page(fe, d);
 	else
-		add_flash(r, d);
+		view_flash_query(r, d, flashes);
 	snprintf(buf, sizeof buf, "Step %d of %d", n, PF__MAX);
 	{
 		char *title = xasprintf("%s \u00b7 %s", buf, jfield_str(p, "title") ? jfield_str(p, "title") : "");
@@ -446,7 +365,7 @@ render_document(struct req *r, int status, struct json_object *p, const struct d
 
 	if ((e = proposal_sections_list(r->w->db, r->user->id, id, &sections)) != DB_OK) {
 		json_object_put(p);
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	written = hp_written_mask(sections);
@@ -521,9 +440,9 @@ render_document(struct req *r, int status, struct json_object *p, const struct d
 	json_object_put(sections);
 
 	if (o != NULL && o->flash_text != NULL)
-		add_flash_text(d, o->flash_kind, o->flash_text);
+		view_flash(d, o->flash_kind, o->flash_text);
 	else
-		add_flash(r, d);
+		view_flash_query(r, d, flashes);
 	resp_page(r, status, jfield_str(p, "title") ? jfield_str(p, "title") : "Proposal", "proposal", d);
 	json_object_put(p);
 }
@@ -598,7 +517,7 @@ h_proposal_answer(struct req *r)
 		if (e != DB_OK) {
 			json_object_put(p);
 			free(answer);
-			hp_store_failed(r, e);
+			view_store_failed(r, e, "proposal", &hp_completed);
 			return;
 		}
 		json_object_put(p);
@@ -666,7 +585,7 @@ h_proposal_settings(struct req *r)
 	free(title);
 	if (e != DB_OK) {
 		json_object_put(p);
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	redirect_to(r, jfield_str(after, "id"), "", "settings", NULL);
@@ -694,7 +613,7 @@ h_proposal_status(struct req *r)
 	ch.status = st;
 	e = proposals_update(r->w->db, r->user->id, req_param(r, "id"), &ch, &p);
 	if (e != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	redirect_to(r, jfield_str(p, "id"), "", done ? "completed" : "reopened", NULL);
@@ -713,7 +632,7 @@ h_proposal_regenerate(struct req *r)
 		return;
 	if (hp_is_completed(p)) {
 		json_object_put(p);
-		hp_store_failed(r, DB_CONFLICT);
+		view_store_failed(r, DB_CONFLICT, "proposal", &hp_completed);
 		return;
 	}
 	if (!hp_all_answered(p)) {
@@ -769,7 +688,7 @@ h_proposal_section_save(struct req *r)
 	}
 	if (hp_is_completed(p)) {
 		json_object_put(p);
-		hp_store_failed(r, DB_CONFLICT);
+		view_store_failed(r, DB_CONFLICT, "proposal", &hp_completed);
 		return;
 	}
 	snprintf(anchor, sizeof anchor, "section-%s", proposal_section((enum proposal_section)s)->name);
@@ -793,7 +712,7 @@ h_proposal_section_save(struct req *r)
 	free(content);
 	if (e != DB_OK) {
 		json_object_put(p);
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	redirect_to(r, jfield_str(p, "id"), "", "section_saved", anchor);
@@ -816,7 +735,7 @@ h_proposal_section_regenerate(struct req *r)
 	}
 	if (hp_is_completed(p)) {
 		json_object_put(p);
-		hp_store_failed(r, DB_CONFLICT);
+		view_store_failed(r, DB_CONFLICT, "proposal", &hp_completed);
 		return;
 	}
 	if (!hp_all_answered(p)) {
@@ -830,7 +749,7 @@ h_proposal_section_regenerate(struct req *r)
 	    &res) != PW_OK) {
 		if (res.status == PW_STORE_FAILED) {
 			json_object_put(p);
-			hp_store_failed(r, res.db);
+			view_store_failed(r, res.db, "proposal", &hp_completed);
 		} else {
 			char msg[600];
 			struct doc_opts o = { .open = -1, .flash_kind = "error", .flash_text = msg };
@@ -864,7 +783,7 @@ h_proposal_delete(struct req *r)
 	enum db_err e;
 
 	if ((e = proposals_delete(r->w->db, r->user->id, req_param(r, "id"))) != DB_OK) {
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	redirect_to(r, NULL, "", "deleted", NULL);
@@ -905,7 +824,7 @@ h_proposal_export(struct req *r)
 		return;
 	if ((e = proposal_sections_list(r->w->db, r->user->id, jfield_str(p, "id"), &sections)) != DB_OK) {
 		json_object_put(p);
-		hp_store_failed(r, e);
+		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
 	md = proposal_markdown_document(p, sections);

@@ -14,18 +14,17 @@
 #include "req.h"
 #include "response.h"
 #include "tasks.h"
+#include "view.h"
 #include "xalloc.h"
 
 /* Confirmations after a POST/redirect/GET, chosen by ?msg= from a fixed list. */
-static const struct {
-	const char	*key;
-	const char	*text;
-} flashes[] = {
-	{ "added",	"Task added." },
-	{ "saved",	"Task saved." },
-	{ "done",	"Task marked as done." },
-	{ "reopened",	"Task marked as not done." },
-	{ "deleted",	"Task deleted." },
+static const struct view_flash flashes[] = {
+	{ "added",	"success", "Task added." },
+	{ "saved",	"success", "Task saved." },
+	{ "done",	"success", "Task marked as done." },
+	{ "reopened",	"success", "Task marked as not done." },
+	{ "deleted",	"success", "Task deleted." },
+	{ NULL, NULL, NULL },
 };
 
 /* Indexed by enum task_filter. */
@@ -42,13 +41,6 @@ static const struct {
 };
 
 /* ---- shared ---- */
-
-/* Answers a failed store call: 404 for a task that is not there (or not theirs). */
-static void
-store_failed(struct req *r, enum db_err e)
-{
-	resp_store_error(r, e, "task");
-}
 
 /* The filter a page request asks for: the form's hidden field, else the query; "all" otherwise. */
 static enum task_filter
@@ -67,29 +59,17 @@ page_filter(const struct req *r)
 static void
 back_to_list(struct req *r, enum task_filter f, const char *msg, const char *anchor)
 {
-	struct buf loc = BUF_INIT;
+	char path[64], to[64];
+	const char *at = NULL;
 
-	buf_puts(&loc, "/tasks");
-	if (f != TASK_ALL)
-		buf_printf(&loc, "?filter=%s", task_filter_name(f));
-	if (msg != NULL)
-		buf_printf(&loc, "%smsg=%s", f != TASK_ALL ? "&" : "?", msg);
+	snprintf(path, sizeof path, "/tasks%s%s", f != TASK_ALL ? "?filter=" : "",
+	    f != TASK_ALL ? task_filter_name(f) : "");
 	/* Only ids that came back from the store, so always a plain UUID. */
-	if (anchor != NULL && task_id_valid(anchor))
-		buf_printf(&loc, "#task-%s", anchor);
-	resp_redirect(r, buf_cstr(&loc));
-	buf_free(&loc);
-}
-
-/* "2024-05-01T12:34:56.123456Z" -> "2024-05-01 12:34 UTC" into out. */
-static void
-short_time(const char *iso, char *out, size_t outlen)
-{
-	if (iso == NULL || strlen(iso) < 16 || iso[10] != 'T') {
-		snprintf(out, outlen, "%s", iso != NULL ? iso : "");
-		return;
+	if (anchor != NULL && task_id_valid(anchor)) {
+		snprintf(to, sizeof to, "task-%s", anchor);
+		at = to;
 	}
-	snprintf(out, outlen, "%.10s %.5s UTC", iso, iso + 11);
+	view_redirect(r, path, msg, at);
 }
 
 /* Adds what the templates need beyond the stored fields: readable times. */
@@ -98,29 +78,10 @@ decorate(struct json_object *task)
 {
 	char when[64];
 
-	short_time(jfield_str(task, "created_at"), when, sizeof when);
+	view_short_time(jfield_str(task, "created_at"), when, sizeof when);
 	json_object_object_add(task, "created_label", json_object_new_string(when));
-	short_time(jfield_str(task, "updated_at"), when, sizeof when);
+	view_short_time(jfield_str(task, "updated_at"), when, sizeof when);
 	json_object_object_add(task, "updated_label", json_object_new_string(when));
-}
-
-static void
-add_flash(struct req *r, struct json_object *d)
-{
-	const char *msg = req_query(r, "msg");
-	size_t i;
-
-	if (msg == NULL)
-		return;
-	for (i = 0; i < sizeof flashes / sizeof flashes[0]; i++) {
-		if (strcmp(msg, flashes[i].key) == 0) {
-			struct json_object *fl = json_object_new_object();
-			json_object_object_add(fl, "kind", json_object_new_string("success"));
-			json_object_object_add(fl, "message", json_object_new_string(flashes[i].text));
-			json_object_object_add(d, "flash", fl);
-			return;
-		}
-	}
 }
 
 /* ---- the list page ---- */
@@ -142,7 +103,7 @@ render_list(struct req *r, int status, enum task_filter f, const struct form_err
 
 	if ((e = tasks_count(r->w->db, r->user->id, &c)) != DB_OK ||
 	    (e = tasks_list(r->w->db, r->user->id, f, &items)) != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		return;
 	}
 	len = json_object_array_length(items);
@@ -194,7 +155,7 @@ render_list(struct req *r, int status, enum task_filter f, const struct form_err
 	if (fe != NULL)
 		form_errors_to_page(fe, d);
 	else
-		add_flash(r, d);
+		view_flash_query(r, d, flashes);
 	resp_page(r, status, "Tasks", "tasks", d);
 }
 
@@ -223,7 +184,7 @@ h_tasks_create(struct req *r)
 	}
 	e = tasks_add(r->w->db, r->user->id, title, description, &task);
 	if (e != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		goto done;
 	}
 	back_to_list(r, f, "added", jfield_str(task, "id"));
@@ -262,7 +223,7 @@ h_tasks_edit_page(struct req *r)
 
 	e = tasks_get(r->w->db, r->user->id, req_param(r, "id"), &task);
 	if (e != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		return;
 	}
 	render_edit(r, 200, page_filter(r), task, NULL, jfield_str(task, "title"),
@@ -286,7 +247,7 @@ h_tasks_edit(struct req *r)
 	if (fe.n > 0) {
 		/* Someone else's task gets its 404 before any word about the fields. */
 		if ((e = tasks_get(r->w->db, r->user->id, id, &task)) != DB_OK)
-			store_failed(r, e);
+			view_store_failed(r, e, "task", NULL);
 		else
 			render_edit(r, 422, f, task, &fe, req_form(r, "title"),
 			    req_form(r, "description"));
@@ -298,7 +259,7 @@ h_tasks_edit(struct req *r)
 	ch.description = description;
 	e = tasks_update(r->w->db, r->user->id, id, &ch, &task);
 	if (e != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		goto done;
 	}
 	back_to_list(r, f, "saved", jfield_str(task, "id"));
@@ -330,7 +291,7 @@ h_tasks_toggle(struct req *r)
 	}
 	if (!present) {
 		if ((e = tasks_get(r->w->db, r->user->id, id, &task)) != DB_OK) {
-			store_failed(r, e);
+			view_store_failed(r, e, "task", NULL);
 			return;
 		}
 		completed = !jfield_bool(task, "completed");
@@ -338,7 +299,7 @@ h_tasks_toggle(struct req *r)
 	}
 	e = tasks_set_completed(r->w->db, r->user->id, id, completed, &task);
 	if (e != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		return;
 	}
 	back_to_list(r, f, completed ? "done" : "reopened", jfield_str(task, "id"));
@@ -355,7 +316,7 @@ h_tasks_delete_page(struct req *r)
 
 	e = tasks_get(r->w->db, r->user->id, req_param(r, "id"), &task);
 	if (e != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		return;
 	}
 	decorate(task);
@@ -373,7 +334,7 @@ h_tasks_delete(struct req *r)
 
 	e = tasks_delete(r->w->db, r->user->id, req_param(r, "id"), NULL);
 	if (e != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		return;
 	}
 	back_to_list(r, page_filter(r), "deleted", NULL);
@@ -407,7 +368,7 @@ h_api_tasks_list(struct req *r)
 	else
 		e = tasks_list(r->w->db, r->user->id, f, &items);
 	if (e != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		return;
 	}
 	j = json_object_new_object();
@@ -432,7 +393,7 @@ h_api_tasks_create(struct req *r)
 	}
 	e = tasks_add(r->w->db, r->user->id, title, description, &task);
 	if (e != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		goto done;
 	}
 	loc = xasprintf("/api/v1/tasks/%s", jfield_str(task, "id"));
@@ -451,7 +412,7 @@ h_api_task_get(struct req *r)
 	enum db_err e;
 
 	if ((e = tasks_get(r->w->db, r->user->id, req_param(r, "id"), &task)) != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		return;
 	}
 	resp_json(r, 200, task);
@@ -475,7 +436,7 @@ h_api_task_update(struct req *r)
 	}
 	/* Only a real task gets a word about its fields. */
 	if ((e = tasks_get(r->w->db, r->user->id, id, NULL)) != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		return;
 	}
 	if (form_has(r, "title"))
@@ -501,7 +462,7 @@ h_api_task_update(struct req *r)
 	ch.description = description;
 	e = tasks_update(r->w->db, r->user->id, id, &ch, &task);
 	if (e != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		goto done;
 	}
 	resp_json(r, 200, task);
@@ -516,7 +477,7 @@ h_api_task_delete(struct req *r)
 	enum db_err e;
 
 	if ((e = tasks_delete(r->w->db, r->user->id, req_param(r, "id"), NULL)) != DB_OK) {
-		store_failed(r, e);
+		view_store_failed(r, e, "task", NULL);
 		return;
 	}
 	resp_no_content(r);

@@ -16,6 +16,7 @@
 #include "req.h"
 #include "response.h"
 #include "usage.h"
+#include "view.h"
 #include "xalloc.h"
 
 #define DAYS	USAGE_DAYS
@@ -63,18 +64,6 @@ count_label(struct json_object *o, const char *key)
 
 	chart_fmt_count(s, sizeof s, v > 0 ? (long)(v + 0.5) : 0);
 	add_str(o, key, s);
-}
-
-/* A duration for people: "850 ms", "2.4 s", "–" when unknown. */
-static void
-fmt_ms(char *out, size_t outlen, double ms)
-{
-	if (ms < 0)
-		snprintf(out, outlen, "–");
-	else if (ms < 1000)
-		snprintf(out, outlen, "%.0f ms", ms);
-	else
-		snprintf(out, outlen, "%.1f s", ms / 1000.0);
 }
 
 /* "2024-05-03" -> "May 3, 2024". */
@@ -271,11 +260,11 @@ h_usage_page(struct req *r)
 		}
 		json_object_object_add(it, "has_errors",
 		    json_object_new_boolean(jnum(it, "errors") > 0));
-		fmt_ms(s, sizeof s, jnum(it, "avg_completion_time_ms"));
+		view_duration_ms(s, sizeof s, jnum(it, "avg_completion_time_ms"));
 		add_str(it, "avg_time", s);
-		fmt_ms(s, sizeof s, jnum(it, "p95_completion_time_ms"));
+		view_duration_ms(s, sizeof s, jnum(it, "p95_completion_time_ms"));
 		add_str(it, "p95_time", s);
-		fmt_ms(s, sizeof s, jnum(it, "avg_time_to_first_token_ms"));
+		view_duration_ms(s, sizeof s, jnum(it, "avg_time_to_first_token_ms"));
 		add_str(it, "avg_ttft", s);
 		count_label(it, "answers");
 		count_label(it, "errors");
