@@ -122,7 +122,7 @@ hp_sections_written(struct req *r, struct json_object *p)
 	struct json_object *sections;
 	unsigned m = 0;
 
-	if (proposal_sections_list(r->w->db, r->user->id, jfield_str(p, "id"), &sections) == DB_OK) {
+	if (proposals_sections_list(r->w->db, r->user->id, jfield_str(p, "id"), &sections) == DB_OK) {
 		m = hp_written_mask(sections);
 		json_object_put(sections);
 	}

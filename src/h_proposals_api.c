@@ -207,7 +207,7 @@ h_api_proposal_sections(struct req *r)
 	struct json_object *items, *j;
 	enum db_err e;
 
-	if ((e = proposal_sections_list(r->w->db, r->user->id, req_param(r, "id"), &items)) != DB_OK) {
+	if ((e = proposals_sections_list(r->w->db, r->user->id, req_param(r, "id"), &items)) != DB_OK) {
 		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
 	}
@@ -228,7 +228,7 @@ h_api_proposal_section_get(struct req *r)
 	json_object_put(p);
 	if ((s = hp_section_param(r)) < 0)
 		return;
-	e = proposal_section_get(r->w->db, r->user->id, req_param(r, "id"),
+	e = proposals_section_get(r->w->db, r->user->id, req_param(r, "id"),
 	    (enum proposal_section)s, &sec);
 	if (e == DB_NOTFOUND) {
 		resp_error(r, 404, "not_found", "This section has not been written yet: it is "
@@ -274,7 +274,7 @@ h_api_proposal_section_put(struct req *r)
 		form_errors_respond(r, &fe);
 		goto done;
 	}
-	e = proposal_section_put(r->w->db, r->user->id, jfield_str(p, "id"), (enum proposal_section)s,
+	e = proposals_section_put(r->w->db, r->user->id, jfield_str(p, "id"), (enum proposal_section)s,
 	    raw, NULL, &created, &sec);
 	if (e != DB_OK) {
 		view_store_failed(r, e, "proposal", &hp_completed);

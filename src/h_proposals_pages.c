@@ -334,7 +334,7 @@ render_wizard(struct req *r, int status, struct json_object *p, int n, const cha
 	snprintf(buf, sizeof buf, "Step %d of %d", n, PF__MAX);
 	{
 		char *title = xasprintf("%s \u00b7 %s", buf, jfield_str(p, "title") ? jfield_str(p, "title") : "");
-		resp_page(r, status, title, "proposal", d);
+		resp_page(r, status, title, "proposals/proposal", d);
 		free(title);
 	}
 	json_object_put(p);
@@ -363,7 +363,7 @@ render_document(struct req *r, int status, struct json_object *p, const struct d
 	unsigned outdated = outdated_mask(p), written;
 	enum db_err e;
 
-	if ((e = proposal_sections_list(r->w->db, r->user->id, id, &sections)) != DB_OK) {
+	if ((e = proposals_sections_list(r->w->db, r->user->id, id, &sections)) != DB_OK) {
 		json_object_put(p);
 		view_store_failed(r, e, "proposal", &hp_completed);
 		return;
@@ -443,7 +443,7 @@ render_document(struct req *r, int status, struct json_object *p, const struct d
 		view_flash(d, o->flash_kind, o->flash_text);
 	else
 		view_flash_query(r, d, flashes);
-	resp_page(r, status, jfield_str(p, "title") ? jfield_str(p, "title") : "Proposal", "proposal", d);
+	resp_page(r, status, jfield_str(p, "title") ? jfield_str(p, "title") : "Proposal", "proposals/proposal", d);
 	json_object_put(p);
 }
 
@@ -707,7 +707,7 @@ h_proposal_section_save(struct req *r)
 		free(content);
 		return;
 	}
-	e = proposal_section_put(r->w->db, r->user->id, jfield_str(p, "id"), (enum proposal_section)s,
+	e = proposals_section_put(r->w->db, r->user->id, jfield_str(p, "id"), (enum proposal_section)s,
 	    content, NULL, NULL, NULL);
 	free(content);
 	if (e != DB_OK) {
@@ -774,7 +774,7 @@ h_proposal_delete_page(struct req *r)
 		return;
 	d = page_data(r, p);
 	json_object_object_add(d, "confirm_delete", json_object_new_boolean(1));
-	resp_page(r, 200, "Delete proposal", "proposal", d);
+	resp_page(r, 200, "Delete proposal", "proposals/proposal", d);
 }
 
 void
@@ -822,7 +822,7 @@ h_proposal_export(struct req *r)
 
 	if ((p = hp_load(r)) == NULL)
 		return;
-	if ((e = proposal_sections_list(r->w->db, r->user->id, jfield_str(p, "id"), &sections)) != DB_OK) {
+	if ((e = proposals_sections_list(r->w->db, r->user->id, jfield_str(p, "id"), &sections)) != DB_OK) {
 		json_object_put(p);
 		view_store_failed(r, e, "proposal", &hp_completed);
 		return;

@@ -789,21 +789,21 @@ proposal_write_section(struct worker *w, const char *user_id, struct json_object
 
 	if (text == NULL) {
 		u.error = res->error;
-		if (proposal_usage_add(w->db, user_id, id, s, &u) != DB_OK)
+		if (proposals_usage_add(w->db, user_id, id, s, &u) != DB_OK)
 			log_warn("proposal %s: the usage of a failed %s request was not recorded",
 			    id, info->name);
 		log_info("proposal %s: %s could not be written with %s", id, info->name, model);
 		res->status = PW_MODEL_FAILED;
 		return res->status;
 	}
-	e = proposal_section_put(w->db, user_id, id, s, text, model, NULL, &sec);
+	e = proposals_section_put(w->db, user_id, id, s, text, model, NULL, &sec);
 	free(text);
 	if (e != DB_OK) {
 		res->status = PW_STORE_FAILED;
 		res->db = e;
 		return res->status;
 	}
-	if (proposal_usage_add(w->db, user_id, id, s, &u) != DB_OK)
+	if (proposals_usage_add(w->db, user_id, id, s, &u) != DB_OK)
 		log_warn("proposal %s: the usage of writing %s was not recorded", id, info->name);
 	if (out != NULL)
 		*out = sec;

@@ -541,7 +541,7 @@ fail:
 #define SECTION_COLS	"s.section_name, s.content, s.last_updated, s.model_used"
 
 enum db_err
-proposal_sections_list(struct db *db, const char *user_id, const char *id,
+proposals_sections_list(struct db *db, const char *user_id, const char *id,
     struct json_object **items)
 {
 	PGresult *res;
@@ -551,7 +551,7 @@ proposal_sections_list(struct db *db, const char *user_id, const char *id,
 	if (!proposal_id_valid(id))
 		return DB_NOTFOUND;
 	/* The LEFT JOIN keeps a row for a proposal without sections: found, but empty. */
-	e = db_query(db, "proposal_sections_list",
+	e = db_query(db, "proposals_sections_list",
 	    "SELECT " SECTION_COLS " FROM proposal_sessions p"
 	    " LEFT JOIN proposal_sections s ON s.session_id = p.id"
 	    " WHERE p.id = $1 AND p.user_id = $2"
@@ -573,7 +573,7 @@ proposal_sections_list(struct db *db, const char *user_id, const char *id,
 }
 
 enum db_err
-proposal_section_get(struct db *db, const char *user_id, const char *id,
+proposals_section_get(struct db *db, const char *user_id, const char *id,
     enum proposal_section s, struct json_object **out)
 {
 	PGresult *res;
@@ -581,7 +581,7 @@ proposal_section_get(struct db *db, const char *user_id, const char *id,
 
 	if (!proposal_id_valid(id) || (unsigned)s >= PS__MAX)
 		return DB_NOTFOUND;
-	e = db_query(db, "proposal_section_get",
+	e = db_query(db, "proposals_section_get",
 	    "SELECT " SECTION_COLS " FROM proposal_sections s"
 	    " JOIN proposal_sessions p ON p.id = s.session_id"
 	    " WHERE p.id = $1 AND p.user_id = $2 AND s.section_name = $3",
@@ -608,7 +608,7 @@ why_untouched(struct db *db, const char *user_id, const char *id)
 }
 
 enum db_err
-proposal_section_put(struct db *db, const char *user_id, const char *id,
+proposals_section_put(struct db *db, const char *user_id, const char *id,
     enum proposal_section s, const char *content, const char *model_used,
     bool *created, struct json_object **out)
 {
@@ -622,7 +622,7 @@ proposal_section_put(struct db *db, const char *user_id, const char *id,
 		return DB_INVALID;
 	text = unix_lines(content);
 	/* The proposal's updated_at moves too: the list shows its last change. */
-	e = db_query(db, "proposal_section_put",
+	e = db_query(db, "proposals_section_put",
 	    "WITH p AS (UPDATE proposal_sessions SET updated_at = now()"
 	    " WHERE id = $1 AND user_id = $2 AND status = 'active' RETURNING id)"
 	    " INSERT INTO proposal_sections AS s (session_id, section_name, content, model_used)"
@@ -650,7 +650,7 @@ proposal_section_put(struct db *db, const char *user_id, const char *id,
 }
 
 enum db_err
-proposal_usage_add(struct db *db, const char *user_id, const char *id,
+proposals_usage_add(struct db *db, const char *user_id, const char *id,
     enum proposal_section s, const struct proposal_usage *u)
 {
 	char tp[24], tc[24], tt[24], ms[24], ttft[24], *err = NULL;
@@ -665,7 +665,7 @@ proposal_usage_add(struct db *db, const char *user_id, const char *id,
 	snprintf(ttft, sizeof ttft, "%ld", u->time_to_first_token_ms);
 	if (u->error != NULL)
 		err = cut_chars(u->error, 1000);
-	e = db_query(db, "proposal_usage_add",
+	e = db_query(db, "proposals_usage_add",
 	    "INSERT INTO proposal_usage (session_id, user_id, section_name, model_used, status,"
 	    " error, tokens_prompt, tokens_completion, tokens_total, completion_time_ms,"
 	    " time_to_first_token_ms, tokens_estimated)"

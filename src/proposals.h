@@ -147,11 +147,11 @@ enum db_err	 proposals_answer(struct db *db, const char *user_id, const char *id
 		    bool *changed, struct json_object **out);
 
 /* The proposal's sections that exist, in document order. *items: a new array. */
-enum db_err	 proposal_sections_list(struct db *db, const char *user_id, const char *id,
+enum db_err	 proposals_sections_list(struct db *db, const char *user_id, const char *id,
 		    struct json_object **items);
 
 /* One section; DB_NOTFOUND when the proposal is not theirs or the section is not written yet. */
-enum db_err	 proposal_section_get(struct db *db, const char *user_id, const char *id,
+enum db_err	 proposals_section_get(struct db *db, const char *user_id, const char *id,
 		    enum proposal_section s, struct json_object **out);
 
 /*
@@ -160,7 +160,7 @@ enum db_err	 proposal_section_get(struct db *db, const char *user_id, const char
  * proposal's updated_at. model_used: the model that wrote it, NULL for a
  * person. *created (if not NULL): it did not exist before.
  */
-enum db_err	 proposal_section_put(struct db *db, const char *user_id, const char *id,
+enum db_err	 proposals_section_put(struct db *db, const char *user_id, const char *id,
 		    enum proposal_section s, const char *content, const char *model_used,
 		    bool *created, struct json_object **out);
 
@@ -177,7 +177,7 @@ struct proposal_usage {
 };
 
 /* Adds a proposal_usage row for section s of the owner's proposal id. */
-enum db_err	 proposal_usage_add(struct db *db, const char *user_id, const char *id,
+enum db_err	 proposals_usage_add(struct db *db, const char *user_id, const char *id,
 		    enum proposal_section s, const struct proposal_usage *u);
 
 #endif
