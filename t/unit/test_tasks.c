@@ -86,5 +86,5 @@ main(void)
 	    "10,001 are not");
 	free(s);
 
-	done_testing();
+	return done_testing();
 }
