@@ -1,40 +1,67 @@
-/* h_accounts.h: accounts: register, sign in and out, the account page, tokens, the auth API. */
+/*
+ * h_accounts.h: what the account pages (h_accounts_pages.c) and JSON API
+ * (h_accounts_api.c) share: registering, signing in, checking a password
+ * again and creating a token, written once, and the outcome each comes to.
+ * Only those two include it (routes.c includes their headers); ha_ marks
+ * these helpers.
+ */
 #ifndef PARLEY_H_ACCOUNTS_H
 #define PARLEY_H_ACCOUNTS_H
 
-#include "req.h"
+#include "auth.h"
+#include "db.h"
+#include "form.h"
 
-/* Pages: /register, /login, POST /logout. */
-void	 h_register_page(struct req *r);
-void	 h_register_submit(struct req *r);
-void	 h_login_page(struct req *r);
-void	 h_login_submit(struct req *r);
-void	 h_logout(struct req *r);
+struct json_object;
+struct req;
 
-/* /account and the forms on it. */
-void	 h_account(struct req *r);
-void	 h_account_export(struct req *r);
-void	 h_account_name(struct req *r);
-void	 h_account_password(struct req *r);
-void	 h_account_sessions_end_others(struct req *r);
-void	 h_account_session_end(struct req *r);
-void	 h_account_token_create(struct req *r);
-void	 h_account_token_revoke(struct req *r);
-void	 h_account_delete(struct req *r);
+/* An API token: the prefix, then 64 random characters. */
+#define HA_TOKEN_PREFIX		"pat_"
+#define HA_TOKEN_LEN		(sizeof HA_TOKEN_PREFIX - 1 + 64)
 
-/* JSON API: /api/v1/auth/..., /api/v1/me, /api/v1/tokens. */
-void	 h_api_register(struct req *r);
-void	 h_api_login(struct req *r);
-void	 h_api_logout(struct req *r);
-void	 h_api_me(struct req *r);
-void	 h_api_tokens_list(struct req *r);
-void	 h_api_tokens_create(struct req *r);
-void	 h_api_token_revoke(struct req *r);
+/* What registering or signing in came to; presented as a page or as JSON. */
+struct ha_outcome {
+	int			 status;	/* 0 on success, else the HTTP status */
+	const char		*code;		/* the API's error code */
+	long			 retry_after;	/* seconds, for 429 and 503; 0: none */
+	struct form_errors	 fe;		/* by field ("form": the whole form) */
+	struct json_object	*user;		/* on success: the user (owned) */
+};
+
+/* "The database is not answering...": what a 503 from the store says to people. */
+extern const char ha_msg_unavailable[];
+
+/* Sets o to the failure a store error e calls for (503 with a Retry-After, else 500). */
+void		 ha_fail_db(struct ha_outcome *o, enum db_err e);
+
+/* Sets o to 503 "busy": too many password hashes at once. */
+void		 ha_fail_busy(struct ha_outcome *o);
+
+/* A Retry-After header of seconds; none when seconds is 0 or less. */
+void		 ha_set_retry_after(struct req *r, long seconds);
+
+/* The password field, not trimmed (spaces are part of a password); NULL with an error in fe. */
+const char	*ha_read_password(const struct req *r, struct form_errors *fe, const char *field,
+		    const char *label);
+
+/* Registers from the fields email, name, password, username? and signs in; o says how it went. */
+void		 ha_register(struct req *r, struct ha_outcome *o);
+
+/* Signs in from the fields email (or a username) and password; o says how it went. */
+void		 ha_login(struct req *r, struct ha_outcome *o);
 
 /*
- * The local path a login may return to: next itself when it is a path on
- * this site ("/x", not "//host" or "/\host"), else NULL.
+ * Checks a signed-in person's password again (account changes), with the
+ * login throttle. Anything but a match leaves its failure in o, on field.
  */
-const char *accounts_safe_next(const char *next);
+enum auth_check	 ha_recheck_password(struct req *r, struct ha_outcome *o, const char *field,
+		    const char *password);
+
+/*
+ * Creates an API token, named by the form's field, for the signed-in user.
+ * *out: {id, name, token, created_at}, or NULL with o saying why not.
+ */
+void		 ha_create_token(struct req *r, struct ha_outcome *o, const char *field,
+		    struct json_object **out);
 
 #endif

@@ -8,7 +8,8 @@
 
 #include "h_core.h"
 /* feature headers */
-#include "h_accounts.h"
+#include "h_accounts_api.h"
+#include "h_accounts_pages.h"
 #include "h_tasks.h"
 #include "h_proposals_api.h"
 #include "h_proposals_pages.h"
