@@ -69,12 +69,6 @@ struct answer {
 	struct timespec		 last_tick;
 };
 
-static void
-now(struct timespec *t)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-}
-
 const char *
 answer_invalid(const struct config *cfg, const char *content, const char *model,
     const char **field)
@@ -331,7 +325,7 @@ maybe_save(struct answer *a, bool force)
 		return;
 	e = chat_answer_save(a->w->db, a->id, buf_cstr(&a->text),
 	    a->actions_dirty ? a->actions : NULL, &stop);
-	now(&a->last_save);
+	clock_now(&a->last_save);
 	if (e == DB_OK || e == DB_NOTFOUND) {
 		a->saved = a->text.len;
 		a->actions_dirty = false;
@@ -382,7 +376,7 @@ sink_cancelled(void *ctx)
 {
 	struct answer *a = ctx;
 	if (a->tick != NULL && ms_since(&a->last_tick) >= TICK_MS) {
-		now(&a->last_tick);
+		clock_now(&a->last_tick);
 		a->tick(a->tick_ctx);
 	}
 	if (a->stop)
@@ -398,7 +392,7 @@ sink_cancelled(void *ctx)
 	if (!a->stop && !a->whole && ms_since(&a->last_check) >= STOP_CHECK_MS) {
 		bool stop = false;
 
-		now(&a->last_check);
+		clock_now(&a->last_check);
 		if (chat_answer_stop_requested(a->w->db, a->id, &stop) == DB_OK && stop)
 			a->stop = true;
 	}
@@ -471,7 +465,7 @@ answer_run(struct answer *a, answer_delta_fn delta, void *ctx, struct json_objec
 		*final = NULL;
 	a->delta = delta;
 	a->delta_ctx = ctx;
-	now(&a->last_save);
+	clock_now(&a->last_save);
 	a->last_check = a->last_tick = a->last_save;
 	/*
 	 * The builtin model answers in process within a millisecond: nobody can
@@ -629,7 +623,7 @@ answer_stop(struct worker *w, const char *user_id, const char *conv_id,
 	chat_channel("msg", id, chan);
 	(void)notify_listen(w->db, chan);
 	e = chat_answer_request_stop(w->db, user_id, conv_id, id, &streaming);
-	now(&t0);
+	clock_now(&t0);
 	while (e == DB_OK && streaming && ms_since(&t0) < wait_ms) {
 		long left = wait_ms - ms_since(&t0);
 
@@ -687,7 +681,7 @@ answer_follow(struct worker *w, const char *user_id, const char *conv_id,
 	if (content[0] != '\0' && cb->delta != NULL &&
 	    cb->delta(cb->ctx, content, strlen(content)) != 0)
 		goto out;
-	now(&last_sent);
+	clock_now(&last_sent);
 	last_read = last_sent;
 	while (status != NULL && strcmp(status, "streaming") == 0) {
 		char *more = NULL;
@@ -697,13 +691,13 @@ answer_follow(struct worker *w, const char *user_id, const char *conv_id,
 		got = notify_wait(w->db, FOLLOW_POLL_MS);
 		if (got == 0 && ms_since(&last_read) < FOLLOW_POLL_MS)
 			continue;
-		now(&last_read);
+		clock_now(&last_read);
 		if ((e = chat_msg_tail(w->db, user_id, conv_id, id, sent, st, &more, &n)) != DB_OK)
 			goto out;
 		if (more[0] != '\0') {
 			int rc = cb->delta != NULL ? cb->delta(cb->ctx, more, strlen(more)) : 0;
 
-			now(&last_sent);
+			clock_now(&last_sent);
 			sent = n;
 			free(more);
 			if (rc != 0)
@@ -718,7 +712,7 @@ answer_follow(struct worker *w, const char *user_id, const char *conv_id,
 			break;
 		}
 		if (ms_since(&last_sent) >= KEEPALIVE_MS) {
-			now(&last_sent);
+			clock_now(&last_sent);
 			if (cb->keepalive != NULL && cb->keepalive(cb->ctx) != 0)
 				goto out;
 		}

@@ -4,7 +4,13 @@
 
 #include <time.h>
 
-/* Milliseconds from t0 (read from CLOCK_MONOTONIC) to now. */
+/* Now, on CLOCK_MONOTONIC. */
+void	 clock_now(struct timespec *t);
+
+/* Milliseconds from a to b (both read by clock_now). */
+long	 ms_between(const struct timespec *a, const struct timespec *b);
+
+/* Milliseconds from t0 (read by clock_now) to now. */
 long	 ms_since(const struct timespec *t0);
 
 #endif

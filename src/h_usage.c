@@ -37,18 +37,6 @@ jnum(struct json_object *o, const char *key)
 	return json_object_get_double(v);
 }
 
-/* The object at key, or NULL. */
-static struct json_object *
-jobj(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
-}
-
 static void
 add_str(struct json_object *o, const char *key, const char *v)
 {
@@ -246,7 +234,8 @@ h_usage_page(struct req *r)
 
 	for (i = 0; i < n; i++) {
 		struct json_object *it = json_object_array_get_idx(items, i);
-		long ps = (long)jnum(jobj(jobj(it, "sources"), "proposals"), "answers");
+		struct json_object *src = jfield_typed(it, "sources", json_type_object);
+		long ps = (long)jnum(jfield_typed(src, "proposals", json_type_object), "answers");
 
 		any_estimated = any_estimated || jfield_bool(it, "estimated");
 		/* The answers column counts both; say how many were proposal sections. */

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "utf8.h"
@@ -83,15 +84,6 @@ merr(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -765,7 +757,7 @@ do_up(struct migrate *m, const char *target)
 	for (size_t i = 0; i < m->nmigs; i++) {
 		const struct mig *mg = &m->migs[i];
 		char sum[65];
-		long long t0;
+		struct timespec t0;
 
 		if (tv >= 0 && mg->version > tv)
 			break;
@@ -775,14 +767,14 @@ do_up(struct migrate *m, const char *target)
 			return 1;
 		printf("applying %s ... ", mg->name);
 		fflush(stdout);
-		t0 = now_ms();
+		clock_now(&t0);
 		if (run_file(m, mg, true, sum) == -1) {
 			printf("failed\n");
 			merr("%s was rolled back; the database stays at %s", mg->name,
 			    at != NULL ? at : "none (empty database)");
 			return 1;
 		}
-		printf("done (%lld ms)\n", now_ms() - t0);
+		printf("done (%ld ms)\n", ms_since(&t0));
 		done++;
 		if (mg->version > at_version) {
 			at = mg->name;
@@ -827,18 +819,18 @@ do_down(struct migrate *m, const char *steps_arg)
 	for (long long k = 0; k < steps && m->napp > 0; k++) {
 		const struct applied *a = &m->app[m->napp - 1];
 		const struct mig *mg = find_mig(m, a->version);
-		long long t0;
+		struct timespec t0;
 
 		printf("reverting %s ... ", mg->name);
 		fflush(stdout);
-		t0 = now_ms();
+		clock_now(&t0);
 		if (run_file(m, mg, false, NULL) == -1) {
 			printf("failed\n");
 			merr("reverting %s rolled back; the database stays at %s",
 			    mg->name, mg->name);
 			return 1;
 		}
-		printf("done (%lld ms)\n", now_ms() - t0);
+		printf("done (%ld ms)\n", ms_since(&t0));
 		free(m->app[m->napp - 1].name);
 		free(m->app[m->napp - 1].checksum);
 		free(m->app[m->napp - 1].applied_at);

@@ -8,6 +8,7 @@
 #include <json-c/json_object.h>
 #include <json-c/json_tokener.h>
 
+#include "text.h"
 #include "xalloc.h"
 
 #define STR_(x)	#x
@@ -249,12 +250,6 @@ parse_urlencoded(const char *s, size_t len, struct kvlist *out)
  * Cookies
  */
 
-static bool
-is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 enum parse_err
 parse_cookies(const char *header, struct kvlist *out)
 {
@@ -264,7 +259,7 @@ parse_cookies(const char *header, struct kvlist *out)
 	if (header == NULL)
 		return PARSE_OK;
 	while (*p != '\0') {
-		while (is_ows(*p) || *p == ';')
+		while (is_hspace((unsigned char)*p) || *p == ';')
 			p++;
 		if (*p == '\0')
 			break;
@@ -276,13 +271,13 @@ parse_cookies(const char *header, struct kvlist *out)
 		if ((eq = memchr(seg, '=', (size_t)(semi - seg))) == NULL)
 			continue;
 		ne = eq;
-		while (ne > seg && is_ows(ne[-1]))
+		while (ne > seg && is_hspace((unsigned char)ne[-1]))
 			ne--;
 		vs = eq + 1;
 		ve = semi;
-		while (vs < ve && is_ows(*vs))
+		while (vs < ve && is_hspace((unsigned char)*vs))
 			vs++;
-		while (ve > vs && is_ows(ve[-1]))
+		while (ve > vs && is_hspace((unsigned char)ve[-1]))
 			ve--;
 		if (ve - vs >= 2 && *vs == '"' && ve[-1] == '"') {
 			vs++;
@@ -428,12 +423,12 @@ parse_media_type(const char *header, char *out, size_t outlen)
 	if (header == NULL)
 		return;
 	p = header;
-	while (is_ows(*p))
+	while (is_hspace((unsigned char)*p))
 		p++;
 	e = p;
 	while (*e != '\0' && *e != ';')
 		e++;
-	while (e > p && is_ows(e[-1]))
+	while (e > p && is_hspace((unsigned char)e[-1]))
 		e--;
 	n = (size_t)(e - p);
 	/* Cut, "application/jsonx" would pass for "application/json". */

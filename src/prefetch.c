@@ -13,6 +13,7 @@
 #include "req.h"
 #include "tasks.h"
 #include "text.h"
+#include "xalloc.h"
 
 struct db_call *
 prefetch_add(struct prefetch *pf, struct db_args **args)
@@ -32,10 +33,34 @@ prefetch_add(struct prefetch *pf, struct db_args **args)
 
 /* ---- whose a credential was ---- */
 
+#define PREFETCH_SEEN	8
+
+struct prefetch_seen {
+	struct {
+		char	 hash[65];
+		char	 user_id[37];
+	}		 v[PREFETCH_SEEN];
+	unsigned	 next;		/* used round robin */
+};
+
+struct prefetch_seen *
+prefetch_seen_new(void)
+{
+	return xcalloc(1, sizeof(struct prefetch_seen));
+}
+
+void
+prefetch_seen_free(struct prefetch_seen *seen)
+{
+	free(seen);
+}
+
 /* The entry for hash in seen, or NULL. Compared in constant time: hashes of secrets. */
 static int
 seen_find(const struct prefetch_seen *seen, const char *hash)
 {
+	if (seen == NULL)
+		return -1;
 	for (int i = 0; i < PREFETCH_SEEN; i++)
 		if (seen->v[i].hash[0] != '\0' && sodium_memcmp(seen->v[i].hash, hash, 64) == 0)
 			return i;
@@ -48,6 +73,8 @@ seen_set(struct prefetch_seen *seen, const char *hash, const char *user_id)
 {
 	int i = seen_find(seen, hash);
 
+	if (seen == NULL)
+		return;
 	if (user_id == NULL) {
 		if (i >= 0)
 			memset(&seen->v[i], 0, sizeof seen->v[i]);
@@ -76,8 +103,8 @@ prefetch_signin(struct req *r, struct prefetch_signin *ps, const char *hash,
 	ps->calls[0] = *check;
 	ps->calls[0].res = NULL;
 	if (r->route != NULL && r->route->prefetch != NULL &&
-	    (seen = seen_find(&r->w->seen, hash)) >= 0) {
-		snprintf(ps->guess, sizeof ps->guess, "%s", r->w->seen.v[seen].user_id);
+	    (seen = seen_find(r->w->seen, hash)) >= 0) {
+		snprintf(ps->guess, sizeof ps->guess, "%s", r->w->seen->v[seen].user_id);
 		r->route->prefetch(r, ps->guess, &ps->pf);
 		ps->nreads = ps->pf.n;
 		for (size_t i = 0; i < ps->nreads; i++)
@@ -108,7 +135,7 @@ prefetch_signin(struct req *r, struct prefetch_signin *ps, const char *hash,
 void
 prefetch_signin_done(struct req *r, struct prefetch_signin *ps, const char *hash)
 {
-	seen_set(&r->w->seen, hash, r->user != NULL ? r->user->id : NULL);
+	seen_set(r->w->seen, hash, r->user != NULL ? r->user->id : NULL);
 	if (ps->nreads == 0)
 		return;
 	if (r->user != NULL && strcmp(r->user->id, ps->guess) == 0) {

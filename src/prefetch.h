@@ -59,17 +59,13 @@ struct db_call	*prefetch_add(struct prefetch *pf, struct db_args **args);
  */
 
 /*
- * Whose a recently checked session or API token was, by the credential's
- * hash: only a guess, made on this thread, for the reads of its next check.
+ * Whose a thread's recently checked sessions and API tokens were, by the
+ * credential's hash: only a guess, for the reads of its next check. One per
+ * thread (struct worker's seen); NULL is allowed and guesses nothing.
  */
-#define PREFETCH_SEEN	8
-struct prefetch_seen {
-	struct {
-		char	 hash[65];
-		char	 user_id[37];
-	}		 v[PREFETCH_SEEN];
-	unsigned	 next;		/* used round robin */
-};
+struct prefetch_seen;
+struct prefetch_seen *prefetch_seen_new(void);
+void		 prefetch_seen_free(struct prefetch_seen *seen);	/* accepts NULL */
 
 /* The sign-in check with the reads sent along with it; on the stack of session.c. */
 struct prefetch_signin {

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "jfield.h"
 #include "llm.h"
@@ -673,7 +674,7 @@ static char *
 model_text(const char *text, const char *title)
 {
 	const char *s = text, *nl;
-	char *line, *out;
+	char *line;
 
 	while (is_space(*s))
 		s++;
@@ -697,21 +698,7 @@ model_text(const char *text, const char *title)
 		free(line);
 	}
 	/* Trim only the ends: inner line breaks are Markdown. */
-	while (is_space(*s))
-		s++;
-	out = xstrdup(s);
-	{
-		size_t n = strlen(out);
-		while (n > 0 && is_space(out[n - 1]))
-			out[--n] = '\0';
-	}
-	return out;
-}
-
-static long
-ms_between(const struct timespec *a, const struct timespec *b)
-{
-	return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
+	return trimmed(s);
 }
 
 enum pw_status
@@ -740,9 +727,9 @@ proposal_write_section(struct worker *w, const char *user_id, struct json_object
 		struct timespec t0, t1;
 		char *ask;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		clock_now(&t0);
 		text = proposal_builtin_section(proposal, s);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
+		clock_now(&t1);
 		/* Counted like the builtin chat model does: estimates, from what it read and wrote. */
 		ask = proposal_section_prompt(proposal, s);
 		u.tokens_prompt = llm_estimate_tokens(ask);

@@ -29,31 +29,6 @@ items_free(struct items *it)
 	it->n = 0;
 }
 
-char *
-tidy_n(const char *s, size_t n)
-{
-	struct buf b = BUF_INIT;
-	bool gap = false;
-
-	for (size_t i = 0; i < n; i++) {
-		if (is_space(s[i])) {
-			gap = b.len > 0;
-			continue;
-		}
-		if (gap)
-			buf_putc(&b, ' ');
-		gap = false;
-		buf_putc(&b, s[i]);
-	}
-	return buf_detach(&b);
-}
-
-char *
-tidy(const char *s)
-{
-	return tidy_n(s != NULL ? s : "", s != NULL ? strlen(s) : 0);
-}
-
 void
 strip_end_punct(char *s)
 {

@@ -1,9 +1,11 @@
-/* prose.h: reading people's free text: tidied strings, lists split into entries, whole words, number words. */
+/* prose.h: reading people's free text: lists split into entries, whole words, number words (tidying is text.h's). */
 #ifndef PARLEY_PROSE_H
 #define PARLEY_PROSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "text.h"	/* tidy, tidy_n: prose is read tidied */
 
 #define ITEMS_MAX	50	/* list entries taken from one answer */
 
@@ -28,12 +30,6 @@ void		 items_add(struct items *it, const char *s, size_t n);
  * too. List markers ("- ", "* ", "1. ", ...) are dropped. NULL reads as "".
  */
 void		 split_list(const char *text, bool commas, struct items *out);
-
-/* s[0..n) without surrounding white space, inner runs of it made one space. Caller frees. */
-char		*tidy_n(const char *s, size_t n);
-
-/* tidy_n on a whole string; "" for NULL. Caller frees. */
-char		*tidy(const char *s);
 
 /* Drops trailing . , ; : and white space, in place. */
 void		 strip_end_punct(char *s);

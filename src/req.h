@@ -8,7 +8,6 @@
 
 #include "buf.h"
 #include "parse.h"
-#include "prefetch.h"
 #include "router.h"
 
 struct config;
@@ -16,6 +15,7 @@ struct db;
 struct tmpl_set;
 struct json_object;
 struct FCGX_Request;
+struct prefetch_seen;
 
 /* Per worker process; immutable once the threads run. */
 struct app {
@@ -34,7 +34,7 @@ struct worker {
 	struct buf		 out;		/* response body scratch, reused between requests */
 	struct buf		 hdr;		/* response header scratch, reused between requests */
 	struct buf		 page;		/* a page's HTML before the layout wraps it, reused */
-	struct prefetch_seen	 seen;		/* whose recent credentials were (prefetch.h) */
+	struct prefetch_seen	*seen;		/* whose recent credentials were (prefetch.h) */
 };
 
 /* The signed-in person, loaded from the session cookie or an API token. */

@@ -201,25 +201,6 @@ tasks_get(struct db *db, const char *user_id, const char *id, struct json_object
 	return db_one_json(res, out);
 }
 
-/* words trimmed, with every run of white space made one space. Caller frees. */
-static char *
-squeezed(const char *words)
-{
-	char *out = xmalloc(strlen(words) + 1), *p = out;
-
-	for (; *words; words++) {
-		if (is_space(*words)) {
-			if (p > out && p[-1] != ' ')
-				*p++ = ' ';
-		} else
-			*p++ = *words;
-	}
-	if (p > out && p[-1] == ' ')
-		p--;
-	*p = '\0';
-	return out;
-}
-
 enum db_err
 tasks_find_by_title(struct db *db, const char *user_id, const char *words,
     enum task_filter filter, struct json_object **items, size_t *nexact)
@@ -233,7 +214,7 @@ tasks_find_by_title(struct db *db, const char *user_id, const char *words,
 
 	if ((unsigned)filter >= TASK__MAX)
 		return DB_INVALID;
-	q = squeezed(words != NULL ? words : "");
+	q = tidy(words);
 	if (q[0] == '\0') {
 		free(q);
 		*items = json_object_new_array();

@@ -140,12 +140,6 @@ find(const char *hay, size_t haylen, const char *needle, size_t nlen)
 	return NULL;
 }
 
-static int
-is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 static struct node *
 add_node(struct parser *p, enum node_type type)
 {
@@ -315,10 +309,10 @@ parse_tag(struct parser *p, size_t tstart)
 	 */
 	can_stand = sigil != '\0' && sigil != '&' && sigil != '{';
 	ls = tstart;
-	while (ls > p->pos && is_blank(src[ls - 1]))
+	while (ls > p->pos && is_hspace((unsigned char)src[ls - 1]))
 		ls--;
 	te = tend;
-	while (te < p->len && is_blank(src[te]))
+	while (te < p->len && is_hspace((unsigned char)src[te]))
 		te++;
 	next = te;
 	if (te < p->len && src[te] == '\n')

@@ -3,12 +3,19 @@
 
 #include <string.h>
 
+#include "buf.h"
 #include "xalloc.h"
 
 bool
 is_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+bool
+is_hspace(unsigned char c)
+{
+	return c == ' ' || c == '\t';
 }
 
 bool
@@ -35,4 +42,29 @@ trimmed(const char *s)
 	while (len > 0 && is_space((unsigned char)s[len - 1]))
 		len--;
 	return xstrndup(s, len);
+}
+
+char *
+tidy_n(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+	bool gap = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (is_space(s[i])) {
+			gap = b.len > 0;
+			continue;
+		}
+		if (gap)
+			buf_putc(&b, ' ');
+		gap = false;
+		buf_putc(&b, s[i]);
+	}
+	return buf_detach(&b);
+}
+
+char *
+tidy(const char *s)
+{
+	return tidy_n(s != NULL ? s : "", s != NULL ? strlen(s) : 0);
 }

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "jfield.h"
 #include "log.h"
 #include "req.h"
 #include "tasks.h"
@@ -143,24 +144,20 @@ success(struct json_object *task)
 	return o;
 }
 
+/* A task's text field for a note; "" when it has none. */
 static const char *
 task_str(struct json_object *t, const char *key)
 {
-	struct json_object *v;
+	const char *s = jfield_str(t, key);
 
-	if (t == NULL || !json_object_object_get_ex(t, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return "";
-	return json_object_get_string(v);
+	return s != NULL ? s : "";
 }
 
+/* Tasks come from the store, whose "completed" is always a JSON boolean. */
 static bool
 task_done(struct json_object *t)
 {
-	struct json_object *v;
-
-	return t != NULL && json_object_object_get_ex(t, "completed", &v) &&
-	    json_object_get_boolean(v);
+	return jfield_bool(t, "completed");
 }
 
 /*

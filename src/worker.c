@@ -25,6 +25,7 @@
 #include "db.h"
 #include "llm.h"
 #include "log.h"
+#include "prefetch.h"
 #include "response.h"
 #include "routes.h"
 #include "session.h"
@@ -419,6 +420,7 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 		s->w.app = app;
 		s->w.db = db_new(app->cfg->database_url, app->cfg->prepared_statements);
 		db_use_pool(s->w.db, pool);
+		s->w.seen = prefetch_seen_new();
 		buf_init(&s->w.out);
 		buf_init(&s->w.hdr);
 		buf_init(&s->w.page);
@@ -426,6 +428,8 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 			log_error("worker: cannot start thread %d: %s", i, strerror(errno));
 			db_free(s->w.db);
 			s->w.db = NULL;
+			prefetch_seen_free(s->w.seen);
+			s->w.seen = NULL;
 			atomic_store(&s->done, 1);
 			continue;
 		}
@@ -476,6 +480,7 @@ worker_main(const struct app *app, int listen_fd, int nthreads)
 			continue;
 		pthread_join(slots[i].tid, NULL);
 		db_free(slots[i].w.db);
+		prefetch_seen_free(slots[i].w.seen);
 		buf_free(&slots[i].w.out);
 		buf_free(&slots[i].w.hdr);
 		buf_free(&slots[i].w.page);

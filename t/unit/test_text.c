@@ -115,6 +115,49 @@ test_ms_since(void)
 	ok(ms >= 2500 && ms < 8000, "ms_since: whole seconds and nanoseconds both count (%ld)", ms);
 }
 
+static void
+test_hspace(void)
+{
+	int n = 0;
+
+	for (int c = 0; c < 256; c++)
+		if (is_hspace((unsigned char)c))
+			n++;
+	ok(is_hspace(' ') && is_hspace('\t') && n == 2, "is_hspace: space and tab, and nothing else");
+	ok(!is_hspace('\n') && !is_hspace('\r'), "is_hspace: line ends are not within a line");
+}
+
+static void
+test_tidy(void)
+{
+	char *s;
+
+	s = tidy("  Buy \t  milk\n and\r\n bread  ");
+	is_str(s, "Buy milk and bread", "tidy: ends trimmed, inner runs of white space made one space");
+	free(s);
+	s = tidy(NULL);
+	is_str(s, "", "tidy: NULL reads as the empty string");
+	free(s);
+	s = tidy(" \t\n ");
+	is_str(s, "", "tidy: only white space gives the empty string");
+	free(s);
+	s = tidy_n("a  b  c", 4);
+	is_str(s, "a b", "tidy_n: only the first n bytes");
+	free(s);
+	s = tidy("caf\xc3\xa9\xc2\xa0bar");
+	is_str(s, "caf\xc3\xa9\xc2\xa0bar", "tidy: a no-break space is text, kept as it is");
+	free(s);
+}
+
+static void
+test_ms_between(void)
+{
+	struct timespec a = { 10, 900000000 }, b = { 12, 100000000 };
+
+	is_int(ms_between(&a, &b), 1200, "ms_between: seconds and nanoseconds across a second");
+	is_int(ms_between(&b, &a), -1200, "ms_between: negative when b is before a");
+}
+
 int
 main(void)
 {
@@ -125,5 +168,8 @@ main(void)
 	test_utf8_prefix();
 	test_utf8_valid();
 	test_ms_since();
+	test_hspace();
+	test_tidy();
+	test_ms_between();
 	return done_testing();
 }
