@@ -143,7 +143,8 @@ struct answer_follow_cb {
 /*
  * Follows the owner's answer id until it ends, from any worker: sends what
  * is there, then new text as the writer saves it (LISTEN on the message's
- * channel, on a connection of its own for the request (notify.h), with a
+ * channel, on the thread's own connection pinned for the request (db_pin,
+ * notify.h), with a
  * re-read at least every second in case notifications cannot arrive, e.g.
  * behind PgBouncer in transaction mode), then done. An answer that had already ended gives
  * start, one delta (if it has text) and done at once. An answer whose

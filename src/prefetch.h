@@ -16,9 +16,10 @@ struct worker;
 /*
  * How it works. A read sent ahead goes to PostgreSQL in the same round trip
  * as a statement the request makes anyway. Its result is kept on the
- * thread's database handle (db_ahead_keep) and handed to the first statement
- * that asks for exactly it: the same statement with the same parameters.
- * Any other statement drops whatever is kept first, so nothing read before
+ * thread's database handle (db_ahead_keep) and handed, in the order they
+ * were sent, to the next statements when they ask for exactly them: the
+ * same statements with the same parameters. Any other statement drops
+ * whatever is kept first, so nothing read before
  * a write is handed out after it, and the end of the request drops the rest.
  * A wrong prediction therefore costs a wasted read, never a wrong answer, and
  * the stores that answer from it do not know it happened.
@@ -28,7 +29,7 @@ struct worker;
  *    by its prefetch function (struct route's prefetch, in routes.c) for
  *    the person the session or token was the last time this thread saw it,
  *    and kept only when the check names that same person;
- *  - with a read a handler makes anyway (prefetch_now): a question to the
+ *  - with a read the answer engine makes anyway (prefetch_now): a question to the
  *    builtin model reads its conversation's context and, when the answer
  *    will start by listing tasks, that list, which the list tool then gets
  *    (prefetch_builtin_answer).

@@ -90,8 +90,10 @@ enum db_err	 tasks_list(struct db *db, const char *user_id, enum task_filter fil
 /*
  * tasks_list's read as one statement of db_query_all, for a caller that
  * sends it along with its own reads: params holds the owner's user id and
- * must outlive the call. On success tasks_list_rows turns call->res into
- * tasks_list's items (a new array; the caller still clears res).
+ * must outlive the call. prefetch.c sends it with a question's context; its
+ * result then waits on the handle for tasks_list's own statement to take.
+ * tasks_list_rows turns such a result into tasks_list's items (a new array;
+ * the caller still clears res).
  */
 void		 tasks_list_call(enum task_filter filter, const char *const *params,
 		    struct db_call *call);
