@@ -353,3 +353,22 @@ ha_create_token(struct req *r, struct ha_outcome *o, const char *field, struct j
 	sodium_memzero(token, sizeof token);
 	*out = t;
 }
+
+bool
+ha_revoke_token(struct req *r)
+{
+	const char *id = req_param(r, "id");
+	enum db_err e;
+
+	if (id == NULL || !parse_is_uuid(id) ||
+	    (e = users_token_revoke(r->w->db, r->user->id, id)) == DB_NOTFOUND) {
+		resp_error(r, 404, "not_found", "There is no such token.");
+		return false;
+	}
+	if (e != DB_OK) {
+		resp_error(r, db_err_status(e) == 503 ? 503 : 500, "unavailable", "%s",
+		    ha_msg_unavailable);
+		return false;
+	}
+	return true;
+}

@@ -61,6 +61,11 @@ enum auth_check	 ha_recheck_password(struct req *r, struct ha_outcome *o, const 
  * Creates an API token, named by the form's field, for the signed-in user.
  * *out: {id, name, token, created_at}, or NULL with o saying why not.
  */
+/*
+ * Revokes the signed-in person's token named by the path's {id}: true, or
+ * false after answering (404 for another's, a revoked one or none; 503/500).
+ */
+bool		 ha_revoke_token(struct req *r);
 void		 ha_create_token(struct req *r, struct ha_outcome *o, const char *field,
 		    struct json_object **out);
 

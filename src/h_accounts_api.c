@@ -167,18 +167,6 @@ h_api_tokens_create(struct req *r)
 void
 h_api_token_revoke(struct req *r)
 {
-	const char *id = req_param(r, "id");
-	enum db_err e;
-
-	if (id == NULL || !parse_is_uuid(id) ||
-	    (e = users_token_revoke(r->w->db, r->user->id, id)) == DB_NOTFOUND) {
-		resp_error(r, 404, "not_found", "There is no such token.");
-		return;
-	}
-	if (e != DB_OK) {
-		resp_error(r, db_err_status(e) == 503 ? 503 : 500, "unavailable", "%s",
-		    ha_msg_unavailable);
-		return;
-	}
-	resp_no_content(r);
+	if (ha_revoke_token(r))
+		resp_no_content(r);
 }

@@ -527,19 +527,8 @@ h_account_token_create(struct req *r)
 void
 h_account_token_revoke(struct req *r)
 {
-	const char *id = req_param(r, "id");
-	enum db_err e;
-
-	if (id == NULL || !parse_is_uuid(id) ||
-	    (e = users_token_revoke(r->w->db, r->user->id, id)) == DB_NOTFOUND) {
-		resp_error(r, 404, "not_found", "There is no such token.");
-		return;
-	}
-	if (e != DB_OK) {
-		resp_error(r, db_err_status(e), "unavailable", "%s", ha_msg_unavailable);
-		return;
-	}
-	resp_redirect(r, "/account?saved=revoked#tokens");
+	if (ha_revoke_token(r))
+		resp_redirect(r, "/account?saved=revoked#tokens");
 }
 
 /* GET /account/export: everything the person owns, as a JSON file to keep. */
